@@ -1,0 +1,37 @@
+"""SQLite storage: the connection, migrations and the repositories that return core models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.db import Database
+from storage.groups import GroupRepository
+from storage.guilds import GuildRepository
+from storage.profiles import ProfileRepository
+
+
+@dataclass
+class Storage:
+    """Every repository over one database."""
+
+    db: Database
+    groups: GroupRepository
+    profiles: ProfileRepository
+    guilds: GuildRepository
+
+    @classmethod
+    def at(cls, path: Path | str) -> Storage:
+        db = Database(path)
+        return cls(
+            db=db,
+            groups=GroupRepository(db),
+            profiles=ProfileRepository(db),
+            guilds=GuildRepository(db),
+        )
+
+    async def open(self) -> None:
+        await self.db.open()
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -1,0 +1,216 @@
+"""Mastermind: a Discord bot that runs online Mastermind peer-mentoring groups.
+
+`python bot.py` runs the bot, `python bot.py invite` prints its invite URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+from discord.ext import commands
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cogs.common.errors import MastermindTree
+from core.models import Group
+from storage import Storage
+
+log = logging.getLogger("mastermind")
+
+Clock = Callable[[], datetime]
+InfoProvider = Callable[[Group, datetime], Awaitable[list[tuple[str, str]]]]
+ArchiveHook = Callable[[Group], Awaitable[None]]
+
+# Exactly what the bot does: roles and private channels for groups, messages with embeds and
+# files, server mute for the talking stick, scheduled events, and reading the channels it posts in.
+REQUIRED_PERMISSIONS = discord.Permissions(
+    manage_roles=True,
+    manage_channels=True,
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    attach_files=True,
+    read_message_history=True,
+    mute_members=True,
+    connect=True,
+    create_events=True,
+    manage_events=True,
+    send_polls=True,
+)
+
+COGS = (
+    "cogs.groups",
+    "cogs.profiles",
+    "cogs.admin",
+)
+
+
+class Settings(BaseSettings):
+    """Configuration from the environment (and `.env`); nothing is read until it is built."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MASTERMIND_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token")
+    )
+    database_path: Path = Path("mastermind.db")
+    dev_guild: int | None = None
+    log_level: str = "INFO"
+    application_id: int | None = None
+
+
+def intents() -> discord.Intents:
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.members = True
+    wanted.voice_states = True
+    wanted.polls = True
+    wanted.guild_scheduled_events = True
+    return wanted
+
+
+class MastermindBot(commands.Bot):
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=MastermindTree,
+            help_command=None,
+        )
+        self.settings = settings
+        self.clock = clock
+        self.storage = Storage.at(settings.database_path)
+        self.group_info_providers: list[InfoProvider] = []
+        self.archive_hooks: list[ArchiveHook] = []
+
+    async def group_info_extras(self, group: Group, now: datetime) -> list[tuple[str, str]]:
+        """Fields other features add to `/group info` (next meeting, sessions held)."""
+        fields: list[tuple[str, str]] = []
+        for provider in self.group_info_providers:
+            fields.extend(await provider(group, now))
+        return fields
+
+    async def before_group_archived(self, group: Group) -> None:
+        """Let features wind down what runs in a group (a live session) before it is archived."""
+        for hook in self.archive_hooks:
+            await hook(group)
+
+    async def setup_hook(self) -> None:
+        await self.storage.open()
+        for name in COGS:
+            await self.load_extension(name)
+        await self.sync_commands_if_changed()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            await self.storage.close()
+
+    def command_fingerprint(self) -> str:
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        blob = json.dumps(
+            {"guild": self.settings.dev_guild, "commands": payload}, sort_keys=True, default=str
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync the command tree only when the command set changed since the last sync, so
+        restarts do not spend Discord's small daily sync allowance."""
+        fingerprint = self.command_fingerprint()
+        if await self.storage.guilds.get_meta("command_fingerprint") == fingerprint:
+            log.info("command tree unchanged; not syncing")
+            return False
+        if self.settings.dev_guild:
+            guild = discord.Object(id=self.settings.dev_guild)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+        await self.storage.guilds.set_meta("command_fingerprint", fingerprint)
+        log.info("command tree synced")
+        return True
+
+
+def create_bot(settings: Settings, *, clock: Clock | None = None) -> MastermindBot:
+    """Build the bot; nothing connects or touches the database until it starts."""
+    return MastermindBot(settings, clock or discord.utils.utcnow)
+
+
+def invite_url(application_id: int | str) -> str:
+    return discord.utils.oauth_url(
+        application_id,
+        permissions=REQUIRED_PERMISSIONS,
+        scopes=("bot", "applications.commands"),
+    )
+
+
+NO_TOKEN_HELP = """\
+No Discord bot token is set.
+
+1. Open https://discord.com/developers/applications and create an application.
+2. Under "Bot", reset the token and copy it; turn on the "Server Members Intent".
+3. Put it in the environment or in a .env file beside bot.py:
+       DISCORD_TOKEN=your-token-here
+4. Run `python bot.py invite` to get the link that adds the bot to your server.
+"""
+
+
+def _application_id_from_token(token: str) -> str | None:
+    """A bot token's first part is the application id, base64-encoded."""
+    import base64
+    import binascii
+
+    first = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(first + "=" * (-len(first) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded if decoded.isdigit() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = args[0] if args else "run"
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if command == "invite":
+        app_id: Any = settings.application_id
+        if app_id is None and settings.discord_token is not None:
+            app_id = _application_id_from_token(settings.discord_token.get_secret_value())
+        if app_id is None:
+            print(
+                "Set MASTERMIND_APPLICATION_ID (the Application ID on the developer portal's "
+                "General Information page) or DISCORD_TOKEN, then run this again.",
+                file=sys.stderr,
+            )
+            return 2
+        print(invite_url(app_id))
+        return 0
+    if command != "run":
+        print(f"unknown command {command!r}; use run or invite", file=sys.stderr)
+        return 2
+    if settings.discord_token is None or not settings.discord_token.get_secret_value():
+        print(NO_TOKEN_HELP, file=sys.stderr)
+        return 2
+    bot = create_bot(settings)
+    bot.run(settings.discord_token.get_secret_value(), log_handler=None)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""What every feature cog shares: replies, the error handler, permissions and group lookup."""

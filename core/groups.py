@@ -1,0 +1,58 @@
+"""Rules for groups that do not depend on Discord: names, capacity, who may do what."""
+
+from __future__ import annotations
+
+import re
+
+from core.errors import UserError
+
+NAME_MAX = 50
+DESCRIPTION_MAX = 500
+CAPACITY_MIN, CAPACITY_MAX = 2, 12
+DEFAULT_CAPACITY = 6
+
+_MASS_MENTION = re.compile(r"@(everyone|here)|<@&\d+>")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def name_key(name: str) -> str:
+    """The key that makes names unique per guild regardless of case."""
+    return " ".join(name.split()).casefold()
+
+
+def clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise UserError("A group needs a name.")
+    if len(cleaned) > NAME_MAX:
+        raise UserError(f"A group name can be at most {NAME_MAX} characters.")
+    if _CONTROL.search(cleaned):
+        raise UserError("A group name cannot contain control characters.")
+    return cleaned
+
+
+def clean_description(description: str | None) -> str:
+    text = (description or "").strip()
+    if len(text) > DESCRIPTION_MAX:
+        raise UserError(f"A description can be at most {DESCRIPTION_MAX} characters.")
+    return text
+
+
+def check_capacity(capacity: int) -> int:
+    if not CAPACITY_MIN <= capacity <= CAPACITY_MAX:
+        raise UserError(
+            f"Capacity must be between {CAPACITY_MIN} and {CAPACITY_MAX} members "
+            f"(you asked for {capacity})."
+        )
+    return capacity
+
+
+def has_mass_mention(text: str) -> bool:
+    """True for text that would ping @everyone, @here or a role if it were ever allowed to."""
+    return bool(_MASS_MENTION.search(text))
+
+
+def channel_slug(name: str) -> str:
+    """A Discord text-channel name for a group: lowercase words joined by hyphens."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
+    return (slug or "group")[:90]

@@ -1,0 +1,58 @@
+"""The scheduling domain: recurring meetings, reminders, `.ics` export and finding a time.
+
+Pure: no Discord, no I/O, no asyncio. Every instant is an aware datetime; functions return
+UTC instants.
+"""
+
+from core.schedule.findtime import MemberHours, MemberLocalTime, Slot, find_slots, fits_hours
+from core.schedule.ics import calendar_ics, event_uid
+from core.schedule.recurrence import (
+    DEFAULT_DURATION_MINUTES,
+    MAX_DURATION_MINUTES,
+    MAX_EVERY_WEEKS,
+    MIN_DURATION_MINUTES,
+    MIN_EVERY_WEEKS,
+    Recurrence,
+    format_recurrence,
+    is_occurrence,
+    local_start,
+    make_recurrence,
+    next_occurrence,
+    occurrences,
+    prune_skipped,
+    series_after,
+)
+from core.schedule.reminders import (
+    REMINDER_KINDS,
+    discord_timestamp,
+    reminder_text,
+    reminder_times,
+)
+
+__all__ = [
+    "DEFAULT_DURATION_MINUTES",
+    "MAX_DURATION_MINUTES",
+    "MAX_EVERY_WEEKS",
+    "MIN_DURATION_MINUTES",
+    "MIN_EVERY_WEEKS",
+    "REMINDER_KINDS",
+    "MemberHours",
+    "MemberLocalTime",
+    "Recurrence",
+    "Slot",
+    "calendar_ics",
+    "discord_timestamp",
+    "event_uid",
+    "find_slots",
+    "fits_hours",
+    "format_recurrence",
+    "is_occurrence",
+    "local_start",
+    "make_recurrence",
+    "next_occurrence",
+    "occurrences",
+    "prune_skipped",
+    "reminder_text",
+    "reminder_times",
+    "series_after",
+]

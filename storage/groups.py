@@ -1,0 +1,184 @@
+"""Groups and their memberships."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from core.groups import name_key
+from core.models import Group, Membership
+from storage.convert import from_db_time, require_time, to_db_time
+from storage.db import Database
+
+
+def _group(row: aiosqlite.Row) -> Group:
+    data: dict[str, Any] = dict(row)
+    data.pop("name_key", None)
+    data["created_at"] = require_time(data["created_at"])
+    data["archived_at"] = from_db_time(data["archived_at"])
+    return Group.model_validate(data)
+
+
+def _membership(row: aiosqlite.Row) -> Membership:
+    return Membership(
+        group_id=row["group_id"],
+        user_id=row["user_id"],
+        is_facilitator=bool(row["is_facilitator"]),
+        joined_at=require_time(row["joined_at"]),
+    )
+
+
+class GroupRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        name: str,
+        description: str,
+        capacity: int,
+        timezone: str | None,
+        role_id: int | None,
+        category_id: int | None,
+        text_channel_id: int | None,
+        voice_channel_id: int | None,
+        created_by: int,
+        now: datetime,
+    ) -> Group:
+        """The group and its creator as facilitator and member, in one transaction."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO groups (guild_id, name, name_key, description, capacity, timezone,"
+                " role_id, category_id, text_channel_id, voice_channel_id, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    name,
+                    name_key(name),
+                    description,
+                    capacity,
+                    timezone,
+                    role_id,
+                    category_id,
+                    text_channel_id,
+                    voice_channel_id,
+                    created_by,
+                    to_db_time(now),
+                ),
+            )
+            group_id = cursor.lastrowid
+            await conn.execute(
+                "INSERT INTO memberships (group_id, user_id, is_facilitator, joined_at)"
+                " VALUES (?, ?, 1, ?)",
+                (group_id, created_by, to_db_time(now)),
+            )
+        group = await self.get(int(group_id or 0))
+        assert group is not None
+        return group
+
+    async def get(self, group_id: int) -> Group | None:
+        row = await self.db.fetch_one("SELECT * FROM groups WHERE id = ?", (group_id,))
+        return _group(row) if row else None
+
+    async def by_name(self, guild_id: int, name: str) -> Group | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM groups WHERE guild_id = ? AND name_key = ?", (guild_id, name_key(name))
+        )
+        return _group(row) if row else None
+
+    async def by_channel(self, channel_id: int) -> Group | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM groups WHERE text_channel_id = ? OR voice_channel_id = ?",
+            (channel_id, channel_id),
+        )
+        return _group(row) if row else None
+
+    async def list_for_guild(self, guild_id: int, *, include_archived: bool = True) -> list[Group]:
+        sql = "SELECT * FROM groups WHERE guild_id = ?"
+        if not include_archived:
+            sql += " AND archived_at IS NULL"
+        rows = await self.db.fetch_all(sql + " ORDER BY name_key", (guild_id,))
+        return [_group(row) for row in rows]
+
+    async def search(self, guild_id: int, text: str, limit: int = 25) -> list[Group]:
+        pattern = "%" + text.casefold().replace("%", "").replace("_", "") + "%"
+        rows = await self.db.fetch_all(
+            "SELECT * FROM groups WHERE guild_id = ? AND name_key LIKE ?"
+            " ORDER BY archived_at IS NOT NULL, name_key LIMIT ?",
+            (guild_id, pattern, limit),
+        )
+        return [_group(row) for row in rows]
+
+    async def set_discord_ids(
+        self,
+        group_id: int,
+        *,
+        role_id: int | None,
+        category_id: int | None,
+        text_channel_id: int | None,
+        voice_channel_id: int | None,
+    ) -> None:
+        await self.db.execute(
+            "UPDATE groups SET role_id = ?, category_id = ?, text_channel_id = ?,"
+            " voice_channel_id = ? WHERE id = ?",
+            (role_id, category_id, text_channel_id, voice_channel_id, group_id),
+        )
+
+    async def archive(self, group_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE groups SET archived_at = ? WHERE id = ?", (to_db_time(now), group_id)
+        )
+
+    async def members(self, group_id: int) -> list[Membership]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM memberships WHERE group_id = ? ORDER BY joined_at, user_id", (group_id,)
+        )
+        return [_membership(row) for row in rows]
+
+    async def membership(self, group_id: int, user_id: int) -> Membership | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM memberships WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+        )
+        return _membership(row) if row else None
+
+    async def add_member(
+        self, group_id: int, user_id: int, now: datetime, *, capacity: int
+    ) -> bool:
+        """Add a member unless the group is full; the count and the insert are one transaction,
+        so two people clicking at once cannot both take the last seat."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT COUNT(*) FROM memberships WHERE group_id = ?", (group_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and int(row[0]) >= capacity:
+                return False
+            await conn.execute(
+                "INSERT INTO memberships (group_id, user_id, is_facilitator, joined_at)"
+                " VALUES (?, ?, 0, ?)",
+                (group_id, user_id, to_db_time(now)),
+            )
+        return True
+
+    async def remove_member(self, group_id: int, user_id: int) -> None:
+        await self.db.execute(
+            "DELETE FROM memberships WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+        )
+
+    async def set_facilitator(self, group_id: int, user_id: int, value: bool) -> None:
+        await self.db.execute(
+            "UPDATE memberships SET is_facilitator = ? WHERE group_id = ? AND user_id = ?",
+            (int(value), group_id, user_id),
+        )
+
+    async def groups_of_user(self, guild_id: int, user_id: int) -> list[Group]:
+        rows = await self.db.fetch_all(
+            "SELECT g.* FROM groups g JOIN memberships m ON m.group_id = g.id"
+            " WHERE g.guild_id = ? AND m.user_id = ? ORDER BY g.name_key",
+            (guild_id, user_id),
+        )
+        return [_group(row) for row in rows]

@@ -1,0 +1,24 @@
+"""Shared fixtures: the real bot on a temporary database, driven by SimCord."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot import Settings, create_bot  # noqa: E402
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(discord_token="test", database_path=tmp_path / "mm.db")
+
+
+@pytest.fixture
+def simcord_bot(settings: Settings):  # type: ignore[no-untyped-def]
+    return create_bot(settings)
