@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cogs.common.errors import MastermindTree
 from core.models import Group
+from core.timers import TimerService
 from storage import Storage
 
 log = logging.getLogger("mastermind")
@@ -28,6 +29,7 @@ log = logging.getLogger("mastermind")
 Clock = Callable[[], datetime]
 InfoProvider = Callable[[Group, datetime], Awaitable[list[tuple[str, str]]]]
 ArchiveHook = Callable[[Group], Awaitable[None]]
+ReadyHook = Callable[[], Awaitable[None]]
 
 # Exactly what the bot does: roles and private channels for groups, messages with embeds and
 # files, server mute for the talking stick, scheduled events, and reading the channels it posts in.
@@ -91,8 +93,11 @@ class MastermindBot(commands.Bot):
         self.settings = settings
         self.clock = clock
         self.storage = Storage.at(settings.database_path)
+        self.timers = TimerService(clock)
+        self._ready_once = False
         self.group_info_providers: list[InfoProvider] = []
         self.archive_hooks: list[ArchiveHook] = []
+        self.ready_hooks: list[ReadyHook] = []
 
     async def group_info_extras(self, group: Group, now: datetime) -> list[tuple[str, str]]:
         """Fields other features add to `/group info` (next meeting, sessions held)."""
@@ -112,8 +117,19 @@ class MastermindBot(commands.Bot):
             await self.load_extension(name)
         await self.sync_commands_if_changed()
 
+    async def on_ready(self) -> None:
+        """Timers start once the gateway cache is filled, so overdue work can reach Discord."""
+        if self._ready_once:
+            return
+        self._ready_once = True
+        for hook in self.ready_hooks:
+            await hook()
+        self.timers.start()
+        log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+
     async def close(self) -> None:
         try:
+            await self.timers.stop()
             await super().close()
         finally:
             await self.storage.close()

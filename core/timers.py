@@ -1,0 +1,136 @@
+"""One dispatch loop for every timed thing the bot does.
+
+Features keep their deadlines as absolute UTC times in the database and tell this service the
+earliest one per key; at start-up they re-arm it from the database. Work that fell due while
+the bot was down runs once, as soon as the loop starts. The clock is injected, so virtual-time
+tests and production share the code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+log = logging.getLogger(__name__)
+
+TimerKey = tuple[str, int]
+Handler = Callable[[int, datetime], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+
+class TimerService:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._heap: list[tuple[datetime, int, TimerKey]] = []
+        self._due: dict[TimerKey, datetime] = {}
+        self._handlers: dict[str, Handler] = {}
+        self._counter = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._busy: set[TimerKey] = set()
+
+    def register(self, kind: str, handler: Handler) -> None:
+        """`handler(ident, now)` runs when a timer of this kind falls due."""
+        self._handlers[kind] = handler
+
+    def schedule(self, kind: str, ident: int, due: datetime | None) -> None:
+        """Set (or with None, clear) the one pending deadline of `(kind, ident)`."""
+        key = (kind, ident)
+        if due is None:
+            self._due.pop(key, None)
+            return
+        if self._due.get(key) == due:
+            return
+        self._due[key] = due
+        self._counter += 1
+        heapq.heappush(self._heap, (due, self._counter, key))
+        self._wake.set()
+
+    def pending(self, kind: str, ident: int) -> datetime | None:
+        return self._due.get((kind, ident))
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="timers")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for running in list(self._running):
+            running.cancel()
+        for running in list(self._running):
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            due = self._pop_due()
+            if due:
+                for key in due:
+                    self._launch(key)
+                continue
+            delay = self._seconds_to_next()
+            if delay is None:
+                await self._wake.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    def _seconds_to_next(self) -> float | None:
+        while self._heap:
+            due, _, key = self._heap[0]
+            if self._due.get(key) != due:
+                heapq.heappop(self._heap)
+                continue
+            return max(0.0, (due - self._clock()).total_seconds())
+        return None
+
+    def _pop_due(self) -> list[TimerKey]:
+        now = self._clock()
+        ready: list[TimerKey] = []
+        while self._heap and self._heap[0][0] <= now:
+            due, _, key = heapq.heappop(self._heap)
+            if self._due.get(key) != due:
+                continue
+            if key in self._busy:
+                # The previous run of this key is still going; it re-arms when it finishes.
+                continue
+            del self._due[key]
+            ready.append(key)
+        return ready
+
+    def _launch(self, key: TimerKey) -> None:
+        handler = self._handlers.get(key[0])
+        if handler is None:
+            log.error("no handler for timer kind %s", key[0])
+            return
+        self._busy.add(key)
+        task = asyncio.get_running_loop().create_task(self._run(key, handler))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run(self, key: TimerKey, handler: Handler) -> None:
+        try:
+            await handler(key[1], self._clock())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("timer %s:%s failed", *key)
+        finally:
+            self._busy.discard(key)
+            if key in self._due:
+                self._counter += 1
+                heapq.heappush(self._heap, (self._due[key], self._counter, key))
+                self._wake.set()
