@@ -13,13 +13,16 @@ import contextlib
 import heapq
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 log = logging.getLogger(__name__)
 
 TimerKey = tuple[str, int]
 Handler = Callable[[int, datetime], Awaitable[None]]
 Clock = Callable[[], datetime]
+
+# How long an idle loop sleeps before looking again (any new deadline wakes it sooner).
+IDLE = 3600.0
 
 
 class TimerService:
@@ -29,7 +32,7 @@ class TimerService:
         self._due: dict[TimerKey, datetime] = {}
         self._handlers: dict[str, Handler] = {}
         self._counter = 0
-        self._wake = asyncio.Event()
+        self._sleeping_until: datetime | None = None
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._busy: set[TimerKey] = set()
@@ -47,9 +50,15 @@ class TimerService:
         if self._due.get(key) == due:
             return
         self._due[key] = due
+        self._push(key, due)
+
+    def _push(self, key: TimerKey, due: datetime) -> None:
         self._counter += 1
         heapq.heappush(self._heap, (due, self._counter, key))
-        self._wake.set()
+        if self._task is not None and (self._sleeping_until is None or due < self._sleeping_until):
+            # The loop sleeps past this deadline: start it again so it sleeps less.
+            self._task.cancel()
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="timers")
 
     def pending(self, kind: str, ident: int) -> datetime | None:
         return self._due.get((kind, ident))
@@ -74,19 +83,20 @@ class TimerService:
                 await running
 
     async def _loop(self) -> None:
+        """Sleep until the earliest deadline; `_push` restarts it when an earlier one arrives.
+
+        A plain sleep (not an event wait) keeps the loop a timed wait that virtual clocks drive.
+        """
         while True:
-            self._wake.clear()
-            due = self._pop_due()
-            if due:
-                for key in due:
-                    self._launch(key)
-                continue
+            for key in self._pop_due():
+                self._launch(key)
             delay = self._seconds_to_next()
             if delay is None:
-                await self._wake.wait()
+                self._sleeping_until = None
+                await asyncio.sleep(IDLE)
             else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                self._sleeping_until = self._clock() + timedelta(seconds=delay)
+                await asyncio.sleep(delay)
 
     def _seconds_to_next(self) -> float | None:
         while self._heap:
@@ -131,6 +141,4 @@ class TimerService:
         finally:
             self._busy.discard(key)
             if key in self._due:
-                self._counter += 1
-                heapq.heappush(self._heap, (self._due[key], self._counter, key))
-                self._wake.set()
+                self._push(key, self._due[key])
