@@ -1,0 +1,621 @@
+"""The session state machine: `(state, command, now) -> (new state, effects)`.
+
+Pure: the time is always passed in, nothing is read or written outside the returned values.
+A transition works on a shallow copy of the state whose lists are copied and whose nested
+models are frozen, so the input state is never mutated and no deep copy is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from core.errors import UserError
+from core.session.agenda import (
+    ROUNDS,
+    accepts_late_joiners,
+    build_agenda,
+    order_members,
+    round_segments,
+)
+from core.session.commands import (
+    Command,
+    Due,
+    End,
+    Extend,
+    Joined,
+    Left,
+    LowerHand,
+    Move,
+    Next,
+    Pause,
+    RaiseHand,
+    Resume,
+    Skip,
+    Stick,
+)
+from core.session.effects import Announce, Effect, Ended, Mute, PanelChanged, Unmute, Warn
+from core.session.model import (
+    EVENT_DEADLINE,
+    EVENT_GRACE,
+    EVENT_RESPONSE_END,
+    EVENT_WARNING,
+    GRACE_SECONDS,
+    MAX_EXTENSION_SECONDS,
+    RESPONSE_SECONDS,
+    WARN_BEFORE_SECONDS,
+    Grace,
+    Outcome,
+    Phase,
+    Presence,
+    ResponseSlot,
+    Running,
+    Segment,
+    SegmentRecord,
+    SessionConfig,
+    SessionState,
+)
+
+STALE_WARNING_SECONDS = 10
+"""A warning found due later than this (the bot was down or busy) is dropped, not sent late."""
+
+COMPLETED = "completed"
+ENDED = "ended"
+
+
+def start(
+    session_id: int,
+    config: SessionConfig,
+    present: list[tuple[int, datetime]],
+    last_hotseat: Mapping[int, datetime | None],
+    seed: int,
+    now: datetime,
+) -> tuple[SessionState, list[Effect]]:
+    """A new session whose agenda is built from the members `present` in voice (with the
+    time each joined it), and the first speaker already holding the floor."""
+    _require_aware(now)
+    order = order_members(present, last_hotseat, config.order, seed)
+    if not order:
+        raise UserError(
+            "Nobody from the group is in the voice channel yet, so there is no one to start with."
+        )
+    pending = build_agenda(config, order)
+    state = SessionState(
+        session_id=session_id,
+        config=config,
+        seed=seed,
+        started_at=now,
+        updated_at=now,
+        rounds=list(ROUNDS[config.format]),
+        roster=order,
+        pending=pending,
+        presence={m: Presence(first_joined=now, present_since=now) for m in order},
+        next_id=len(pending) + 1,
+    )
+    tx = _Transition(state, now)
+    tx.start_next(now)
+    return tx.finish()
+
+
+def apply(
+    state: SessionState, command: Command, now: datetime
+) -> tuple[SessionState, list[Effect]]:
+    """Apply one command at `now`. A refusal raises `UserError` and changes nothing."""
+    _require_aware(now)
+    if state.ended_at is not None or state.running is None:
+        raise UserError("This session has already ended.")
+    tx = _Transition(state, now)
+    match command:
+        case Due():
+            tx.due()
+        case Next(actor_id=actor, is_facilitator=facilitator):
+            tx.next(actor, facilitator)
+        case Extend(actor_id=actor, is_facilitator=facilitator, seconds=seconds):
+            tx.extend(actor, facilitator, seconds)
+        case Pause(actor_id=actor, is_facilitator=facilitator):
+            tx.pause(actor, facilitator)
+        case Resume(actor_id=actor, is_facilitator=facilitator):
+            tx.resume(actor, facilitator)
+        case Skip(member_id=member):
+            tx.skip(member)
+        case Move(member_id=member, position=position):
+            tx.move(member, position)
+        case RaiseHand(member_id=member):
+            tx.raise_hand(member)
+        case LowerHand(member_id=member):
+            tx.lower_hand(member)
+        case Joined(member_id=member):
+            tx.joined(member)
+        case Left(member_id=member):
+            tx.left(member)
+        case Stick(enabled=enabled, voice_members=voice, muted_by_others=others):
+            tx.stick(enabled, voice, others)
+        case End():
+            tx.end()
+        case _:
+            raise TypeError(f"not a session command: {command!r}")
+    return tx.finish()
+
+
+def _require_aware(now: datetime) -> None:
+    if now.utcoffset() is None:
+        raise ValueError("session times must be timezone-aware (UTC)")
+
+
+def _seconds(delta: timedelta) -> float:
+    return delta.total_seconds()
+
+
+class _Transition:
+    """One transition in progress: a private copy of the state plus the effects it collects.
+
+    Floor changes only set flags; `finish` turns them into at most one Announce (for whoever
+    holds the floor at the end) and one PanelChanged, and derives Mute/Unmute from the
+    change in `bot_mutes`, so a burst of events (after downtime) gives no burst of pings."""
+
+    def __init__(self, state: SessionState, now: datetime) -> None:
+        self.before_holder = state.floor_holder() if state.ended_at is None else None
+        self.before_mutes = frozenset(state.bot_mutes)
+        self.since = state.updated_at
+        self.now = max(now, state.updated_at)
+        self.s = state.model_copy(
+            update={
+                "updated_at": self.now,
+                "roster": list(state.roster),
+                "pending": list(state.pending),
+                "hands": list(state.hands),
+                "presence": dict(state.presence),
+                "bot_mutes": list(state.bot_mutes),
+                "muted_by_others": list(state.muted_by_others),
+                "records": list(state.records),
+            }
+        )
+        self.announce = False
+        self.panel = False
+        self.warnings: list[Warn] = []
+
+    @property
+    def run(self) -> Running:
+        run = self.s.running
+        assert run is not None, "no segment is running"
+        return run
+
+    # -- finishing ----------------------------------------------------------------------
+
+    def finish(self) -> tuple[SessionState, list[Effect]]:
+        s = self.s
+        if s.ended_at is None and s.stick:
+            holder = s.floor_holder()
+            if holder in s.bot_mutes:
+                s.bot_mutes.remove(holder)
+            previous = self.before_holder
+            if (
+                previous is not None
+                and previous != holder
+                and s.is_present(previous)
+                and previous not in s.muted_by_others
+                and previous not in s.bot_mutes
+            ):
+                s.bot_mutes.append(previous)
+        after = set(s.bot_mutes)
+        effects: list[Effect] = [Unmute(m) for m in sorted(self.before_mutes - after)]
+        effects += [Mute(m) for m in sorted(after - self.before_mutes)]
+        if s.ended_at is None:
+            if self.announce:
+                holder = s.floor_holder()
+                assert holder is not None
+                phase = Phase.RESPONSE if s.response is not None else self.run.segment.phase
+                effects.append(Announce(holder, phase, self.run.segment.round, s.floor_deadline()))
+            effects += self.warnings
+        if self.panel:
+            effects.append(PanelChanged())
+        if s.ended_at is not None and s.end_reason is not None:
+            effects.append(Ended(s.end_reason))
+        return s, effects
+
+    # -- building blocks ----------------------------------------------------------------
+
+    def start_next(self, at: datetime) -> None:
+        """Give the floor to the next pending segment at `at`, passing over absent speakers;
+        with nothing left the session is complete."""
+        s = self.s
+        self.panel = True
+        while s.pending:
+            seg = s.pending.pop(0)
+            grace = s.grace
+            if grace is not None and (grace.member_id, grace.unit) != (seg.speaker_id, seg.unit):
+                s.grace = grace = None
+            if grace is None and not s.is_present(seg.speaker_id):
+                s.records.append(_record(seg, 0, Outcome.ABSENT, at, at))
+                continue
+            paused = s.paused_at is not None
+            s.running = Running(
+                segment=seg,
+                started_at=at,
+                deadline=None if paused else at + timedelta(seconds=seg.planned_seconds),
+                remaining=float(seg.planned_seconds) if paused else None,
+            )
+            self.announce = True
+            return
+        s.running = None
+        self.finish_session(at, COMPLETED)
+
+    def close_current(self, at: datetime, outcome: Outcome) -> Segment:
+        """Record the running segment as finished at `at`; a response inside it ends too."""
+        s = self.s
+        run = self.run
+        if s.response is not None:
+            slot_outcome = Outcome.TIMEOUT if outcome == Outcome.TIMEOUT else Outcome.DONE
+            self.close_response(at, slot_outcome, hand_on=False)
+        s.hands = []
+        actual = self.active_seconds(run.started_at, run.paused_seconds, at)
+        s.records.append(_record(run.segment, actual, outcome, run.started_at, at))
+        s.running = None
+        self.panel = True
+        return run.segment
+
+    def close_unit(self, unit: int, at: datetime, outcome: Outcome) -> None:
+        """Record the pending phases of hot seat `unit` (or a single segment) as not held."""
+        s = self.s
+        rest = [seg for seg in s.pending if seg.unit == unit]
+        if rest:
+            s.pending = [seg for seg in s.pending if seg.unit != unit]
+            s.records += [_record(seg, 0, outcome, None, at) for seg in rest]
+            self.panel = True
+
+    def active_seconds(self, started_at: datetime, paused_seconds: float, at: datetime) -> float:
+        """Seconds from `started_at` to `at`, minus finished and ongoing pauses."""
+        ongoing = 0.0
+        if self.s.paused_at is not None:
+            ongoing = max(0.0, _seconds(at - max(self.s.paused_at, started_at)))
+        return _seconds(at - started_at) - paused_seconds - ongoing
+
+    def advice_left(self, at: datetime) -> float:
+        run = self.run
+        if run.deadline is None:
+            return run.remaining or 0.0
+        return _seconds(run.deadline - at)
+
+    def open_response(self, member_id: int, at: datetime) -> None:
+        paused = self.s.paused_at is not None
+        self.s.response = ResponseSlot(
+            member_id=member_id,
+            started_at=at,
+            planned_seconds=round(max(0.0, min(RESPONSE_SECONDS, self.advice_left(at)))),
+            deadline=None if paused else at + timedelta(seconds=RESPONSE_SECONDS),
+            remaining=float(RESPONSE_SECONDS) if paused else None,
+        )
+        self.announce = True
+        self.panel = True
+
+    def close_response(self, at: datetime, outcome: Outcome, *, hand_on: bool) -> None:
+        """End the response slot; with `hand_on` the next raised hand gets the floor, or it
+        goes back to the hot-seat member."""
+        s = self.s
+        slot = s.response
+        assert slot is not None
+        seg = self.run.segment
+        actual = self.active_seconds(slot.started_at, slot.paused_seconds, at)
+        s.records.append(
+            SegmentRecord(
+                segment_id=seg.id,
+                speaker_id=slot.member_id,
+                round=seg.round,
+                phase=Phase.RESPONSE,
+                planned_seconds=slot.planned_seconds,
+                actual_seconds=round(actual),
+                outcome=outcome,
+                started_at=slot.started_at,
+                ended_at=at,
+            )
+        )
+        s.response = None
+        self.announce = True
+        self.panel = True
+        if hand_on and s.hands:
+            self.open_response(s.hands.pop(0), at)
+
+    def finish_session(self, at: datetime, reason: str) -> None:
+        s = self.s
+        if s.paused_at is not None:
+            s.paused_seconds += max(0.0, _seconds(at - s.paused_at))
+            s.paused_at = None
+        s.running = None
+        s.response = None
+        s.hands = []
+        s.grace = None
+        s.stick = False
+        s.bot_mutes = []
+        s.muted_by_others = []
+        s.ended_at = at
+        s.end_reason = reason
+        self.panel = True
+
+    def require_speaker(self, actor: int, facilitator: bool, doing: str) -> None:
+        if not facilitator and actor != self.run.segment.speaker_id:
+            raise UserError(f"Only the speaker or a facilitator can {doing}.")
+
+    def set_deadline(self, run: Running, deadline: datetime) -> Running:
+        """A new deadline re-arms the warning if its time is still ahead."""
+        warned = run.warned and deadline - timedelta(seconds=WARN_BEFORE_SECONDS) <= self.now
+        return run.model_copy(update={"deadline": deadline, "remaining": None, "warned": warned})
+
+    # -- commands -----------------------------------------------------------------------
+
+    def due(self) -> None:
+        """Handle every timed event up to now in time order; each at its own instant, so the
+        schedule stays absolute however late the timer fires."""
+        s = self.s
+        while True:
+            event = s.next_event()
+            if event is None or event[0] > self.now:
+                return
+            fell_due, kind = event
+            run = self.run
+            # Never before the previous transition: if a command was applied after this event
+            # fell due but before the timer fired, the event happens after that command.
+            at = max(fell_due, self.since)
+            if kind == EVENT_WARNING:
+                s.running = run.model_copy(update={"warned": True})
+                fresh = _seconds(self.now - fell_due) <= STALE_WARNING_SECONDS
+                if fresh and run.deadline is not None:
+                    self.warnings.append(Warn(run.segment.speaker_id, run.deadline))
+            elif kind == EVENT_RESPONSE_END:
+                self.close_response(at, Outcome.TIMEOUT, hand_on=True)
+            elif kind == EVENT_GRACE:
+                unit = self.close_current(at, Outcome.LEFT).unit
+                self.close_unit(unit, at, Outcome.LEFT)
+                s.grace = None
+                self.start_next(at)
+            elif kind == EVENT_DEADLINE:
+                self.close_current(at, Outcome.TIMEOUT)
+                self.start_next(at)
+            if s.ended_at is not None:
+                return
+
+    def next(self, actor: int, facilitator: bool) -> None:
+        if not facilitator and actor != self.s.floor_holder():
+            raise UserError("Only the person holding the floor or a facilitator can move on.")
+        if self.s.response is not None:
+            self.close_response(self.now, Outcome.DONE, hand_on=True)
+        else:
+            self.close_current(self.now, Outcome.DONE)
+            self.start_next(self.now)
+
+    def extend(self, actor: int, facilitator: bool, seconds: int) -> None:
+        self.require_speaker(actor, facilitator, "extend this turn")
+        run = self.run
+        if seconds <= 0:
+            raise UserError("An extension must add at least one second.")
+        total = run.extended_seconds + seconds
+        if total > MAX_EXTENSION_SECONDS:
+            left = (MAX_EXTENSION_SECONDS - run.extended_seconds) // 60
+            raise UserError(
+                "A turn can be extended by 15 minutes at most in total; "
+                f"this one has {left} min of extension left."
+            )
+        if run.deadline is None:
+            run = run.model_copy(update={"remaining": (run.remaining or 0.0) + seconds})
+        else:
+            run = self.set_deadline(run, run.deadline + timedelta(seconds=seconds))
+        self.s.running = run.model_copy(update={"extended_seconds": total})
+        self.panel = True
+
+    def pause(self, actor: int, facilitator: bool) -> None:
+        self.require_speaker(actor, facilitator, "pause the session")
+        s = self.s
+        if s.paused_at is not None:
+            raise UserError("The session is already paused.")
+        run = self.run
+        assert run.deadline is not None
+        s.running = run.model_copy(
+            update={"deadline": None, "remaining": max(0.0, _seconds(run.deadline - self.now))}
+        )
+        slot = s.response
+        if slot is not None and slot.deadline is not None:
+            remaining = max(0.0, _seconds(slot.deadline - self.now))
+            s.response = slot.model_copy(update={"deadline": None, "remaining": remaining})
+        s.paused_at = self.now
+        self.panel = True
+
+    def resume(self, actor: int, facilitator: bool) -> None:
+        self.require_speaker(actor, facilitator, "resume the session")
+        s = self.s
+        paused_at = s.paused_at
+        if paused_at is None:
+            raise UserError("The session is not paused.")
+        now = self.now
+        run = self.run
+        run = self.set_deadline(run, now + timedelta(seconds=run.remaining or 0.0))
+        paused = max(0.0, _seconds(now - max(paused_at, run.started_at)))
+        s.running = run.model_copy(update={"paused_seconds": run.paused_seconds + paused})
+        slot = s.response
+        if slot is not None:
+            paused = max(0.0, _seconds(now - max(paused_at, slot.started_at)))
+            s.response = slot.model_copy(
+                update={
+                    "deadline": now + timedelta(seconds=slot.remaining or 0.0),
+                    "remaining": None,
+                    "paused_seconds": slot.paused_seconds + paused,
+                }
+            )
+        s.paused_seconds += max(0.0, _seconds(now - paused_at))
+        s.paused_at = None
+        self.panel = True
+
+    def skip(self, member: int) -> None:
+        s = self.s
+        if self.run.segment.speaker_id == member:
+            unit = self.close_current(self.now, Outcome.SKIPPED).unit
+            self.close_unit(unit, self.now, Outcome.SKIPPED)
+            self.start_next(self.now)
+            return
+        seg = next((seg for seg in s.pending if seg.speaker_id == member), None)
+        if seg is None:
+            raise UserError("That member has no turn left in this session to skip.")
+        self.close_unit(seg.unit, self.now, Outcome.SKIPPED)
+
+    def move(self, member: int, position: int) -> None:
+        s = self.s
+        round_name = self.run.segment.round
+        current_unit = self.run.segment.unit
+        in_round = [seg for seg in s.pending if seg.round == round_name]
+        # The rest of the hot seat in progress stays first; the other turns can be reordered.
+        head = [seg for seg in in_round if seg.unit == current_unit]
+        units: dict[int, list[Segment]] = {}
+        for seg in in_round:
+            if seg.unit != current_unit:
+                units.setdefault(seg.unit, []).append(seg)
+        unit = next((u for u, segs in units.items() if segs[0].speaker_id == member), None)
+        if unit is None:
+            raise UserError("That member has no turn waiting in the current round.")
+        if not 1 <= position <= len(units):
+            raise UserError(f"The position must be between 1 and {len(units)}.")
+        order = [u for u in units if u != unit]
+        order.insert(position - 1, unit)
+        # The current round's pending segments are the head of `pending` (rounds run in order).
+        moved = [seg for u in order for seg in units[u]]
+        s.pending = head + moved + s.pending[len(in_round) :]
+        self.panel = True
+
+    def raise_hand(self, member: int) -> None:
+        s = self.s
+        run = self.run
+        if run.segment.phase != Phase.ADVICE:
+            raise UserError("Hands can be raised only during the advice phase of a hot seat.")
+        if member == run.segment.speaker_id:
+            raise UserError("You are in the hot seat: the others raise hands to respond to you.")
+        if not s.is_present(member):
+            raise UserError("Join the group's voice channel to raise your hand.")
+        if s.response is not None and s.response.member_id == member:
+            raise UserError("You already have the floor.")
+        if member in s.hands:
+            raise UserError("Your hand is already raised.")
+        if self.advice_left(self.now) <= 0:
+            raise UserError("The advice phase has just ended.")
+        if s.response is None:
+            self.open_response(member, self.now)
+        else:
+            s.hands.append(member)
+            self.panel = True
+
+    def lower_hand(self, member: int) -> None:
+        s = self.s
+        if member in s.hands:
+            s.hands.remove(member)
+            self.panel = True
+        elif s.response is not None and s.response.member_id == member:
+            self.close_response(self.now, Outcome.DONE, hand_on=True)
+        else:
+            raise UserError("Your hand is not raised.")
+
+    def joined(self, member: int) -> None:
+        s = self.s
+        presence = s.presence.get(member)
+        if presence is not None and presence.present_since is not None:
+            return
+        if presence is None:
+            s.presence[member] = Presence(first_joined=self.now, present_since=self.now)
+        else:
+            s.presence[member] = presence.model_copy(
+                update={"present_since": self.now, "absent_since": None}
+            )
+        if member not in s.roster:
+            s.roster.append(member)
+            self.add_late_joiner(member)
+        if s.grace is not None and s.grace.member_id == member:
+            s.grace = None
+            self.panel = True
+        if (
+            s.stick
+            and member != s.floor_holder()
+            and member not in s.muted_by_others
+            and member not in s.bot_mutes
+        ):
+            s.bot_mutes.append(member)
+
+    def add_late_joiner(self, member: int) -> None:
+        """Append `member` to every round not finished yet (the current one included)."""
+        s = self.s
+        rank = {name: i for i, name in enumerate(s.rounds)}
+        current = rank[self.run.segment.round]
+        for name in s.rounds[current:]:
+            if not accepts_late_joiners(s.config, name):
+                continue
+            segments = round_segments(s.config, name, [member], s.next_id)
+            s.next_id += len(segments)
+            at = next(
+                (i for i, seg in enumerate(s.pending) if rank[seg.round] > rank[name]),
+                len(s.pending),
+            )
+            s.pending[at:at] = segments
+        self.panel = True
+
+    def left(self, member: int) -> None:
+        s = self.s
+        presence = s.presence.get(member)
+        if presence is None or presence.present_since is None:
+            return
+        s.presence[member] = presence.model_copy(
+            update={
+                "present_since": None,
+                "absent_since": self.now,
+                "seconds": presence.seconds + _seconds(self.now - presence.present_since),
+            }
+        )
+        if member in s.hands:
+            s.hands.remove(member)
+            self.panel = True
+        if s.response is not None and s.response.member_id == member:
+            self.close_response(self.now, Outcome.LEFT, hand_on=True)
+        run = self.run
+        if run.segment.speaker_id == member and s.grace is None:
+            s.grace = Grace(
+                member_id=member,
+                unit=run.segment.unit,
+                until=self.now + timedelta(seconds=GRACE_SECONDS),
+            )
+            self.panel = True
+
+    def stick(self, enabled: bool, voice: list[int], others: list[int]) -> None:
+        s = self.s
+        if enabled:
+            s.stick = True
+            # A mute the bot made is the bot's, even if it now shows up as someone's mute.
+            s.muted_by_others = sorted(set(others) - set(s.bot_mutes))
+            holder = s.floor_holder()
+            for member in voice:
+                if (
+                    member != holder
+                    and member not in s.muted_by_others
+                    and member not in s.bot_mutes
+                ):
+                    s.bot_mutes.append(member)
+        else:
+            s.stick = False
+            s.bot_mutes = []
+            s.muted_by_others = []
+        self.panel = True
+
+    def end(self) -> None:
+        s = self.s
+        self.close_current(self.now, Outcome.DONE)
+        s.records += [_record(seg, 0, Outcome.SKIPPED, None, self.now) for seg in s.pending]
+        s.pending = []
+        self.finish_session(self.now, ENDED)
+
+
+def _record(
+    seg: Segment, actual: float, outcome: Outcome, started_at: datetime | None, ended_at: datetime
+) -> SegmentRecord:
+    return SegmentRecord(
+        segment_id=seg.id,
+        speaker_id=seg.speaker_id,
+        round=seg.round,
+        phase=seg.phase,
+        planned_seconds=seg.planned_seconds,
+        actual_seconds=round(actual),
+        outcome=outcome,
+        started_at=started_at,
+        ended_at=ended_at,
+    )
