@@ -52,6 +52,8 @@ COGS = (
     "cogs.groups",
     "cogs.profiles",
     "cogs.admin",
+    "cogs.schedule",
+    "cogs.sessions",
 )
 
 

@@ -9,6 +9,8 @@ from storage.db import Database
 from storage.groups import GroupRepository
 from storage.guilds import GuildRepository
 from storage.profiles import ProfileRepository
+from storage.schedules import ScheduleRepository
+from storage.sessions import SessionRepository
 
 
 @dataclass
@@ -19,6 +21,8 @@ class Storage:
     groups: GroupRepository
     profiles: ProfileRepository
     guilds: GuildRepository
+    sessions: SessionRepository
+    schedules: ScheduleRepository
 
     @classmethod
     def at(cls, path: Path | str) -> Storage:
@@ -28,6 +32,8 @@ class Storage:
             groups=GroupRepository(db),
             profiles=ProfileRepository(db),
             guilds=GuildRepository(db),
+            sessions=SessionRepository(db),
+            schedules=ScheduleRepository(db),
         )
 
     async def open(self) -> None:

@@ -1,0 +1,724 @@
+"""`/session` commands, the panel's buttons, voice presence and the session timer.
+
+Thin: every decision is the core's (`core.session`); this module turns Discord events into
+commands and the returned effects into messages, edits and server mutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.common.access import (
+    bot_of,
+    group_autocomplete,
+    guild_member,
+    is_facilitator,
+    require_active,
+    require_facilitator,
+    resolve_group,
+)
+from cogs.common.replies import NO_PINGS, reply
+from cogs.sessions._panel import announcement, panel_embed, summary_embed, warning
+from cogs.sessions._views import NoteModal, panel_view
+from core.errors import UserError
+from core.models import Group
+from core.session import (
+    Announce,
+    Command,
+    Due,
+    Effect,
+    End,
+    Ended,
+    Extend,
+    Format,
+    Joined,
+    Left,
+    LowerHand,
+    Move,
+    Mute,
+    Next,
+    Order,
+    PanelChanged,
+    Pause,
+    RaiseHand,
+    Resume,
+    SessionState,
+    Skip,
+    Stick,
+    Unmute,
+    Warn,
+    default_config,
+)
+from core.session.service import SessionService, Transition
+
+if TYPE_CHECKING:
+    from bot import MastermindBot
+
+log = logging.getLogger(__name__)
+
+TIMER_KIND = "session"
+NOTE_KINDS = ("resource", "referral", "insight")
+NOTE_MAX = 1000
+VOICE = discord.VoiceChannel
+SessionEndHook = Callable[[Group, SessionState], Awaitable[None]]
+
+
+class SessionsCog(commands.Cog):
+    session = app_commands.Group(
+        name="session", description="Run a live Mastermind session", guild_only=True
+    )
+
+    def __init__(self, bot: MastermindBot) -> None:
+        self.bot = bot
+        self.service = SessionService(bot.storage.sessions)
+        self._voice_joined: dict[tuple[int, int], datetime] = {}
+
+    async def cog_load(self) -> None:
+        self.bot.timers.register(TIMER_KIND, self._on_due)
+        self.bot.ready_hooks.append(self._resume_live_sessions)
+        self.bot.archive_hooks.append(self._end_for_archive)
+        self.bot.group_info_providers.append(self._info_fields)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _arm(self, state: SessionState) -> None:
+        self.bot.timers.schedule(TIMER_KIND, state.session_id, state.next_due())
+
+    async def _group(self, state: SessionState) -> Group:
+        group_id = self.service.group_of(state.session_id)
+        row = (
+            None if group_id is not None else await self.bot.storage.sessions.get(state.session_id)
+        )
+        group = await self.bot.storage.groups.get(group_id if group_id else row.group_id)  # type: ignore[union-attr]
+        assert group is not None
+        return group
+
+    async def _run(
+        self,
+        session_id: int,
+        command: Command,
+        *,
+        group: Group,
+        interaction: discord.Interaction | None = None,
+        confirmation: str | None = None,
+    ) -> Transition:
+        """Apply a command, persist it, answer the interaction, then render the effects."""
+        transition = await self.service.command(session_id, command, self.bot.clock())
+        self._arm(transition.state)
+        panel_done = False
+        if interaction is not None:
+            panel_done = await self._answer(interaction, transition, group, confirmation)
+        await self.render(group, transition, panel_done=panel_done)
+        return transition
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction,
+        transition: Transition,
+        group: Group,
+        confirmation: str | None,
+    ) -> bool:
+        """Answer within the interaction's deadline; a press on the panel edits the panel in
+        the same call. Returns True when the panel was updated that way."""
+        row = await self.bot.storage.sessions.get(transition.state.session_id)
+        on_panel = (
+            interaction.type == discord.InteractionType.component
+            and interaction.message is not None
+            and row is not None
+            and interaction.message.id == row.panel_message_id
+        )
+        changed = any(isinstance(e, PanelChanged) for e in transition.effects)
+        if on_panel and changed and not interaction.response.is_done():
+            await interaction.response.edit_message(
+                embed=panel_embed(transition.state, group.name), view=panel_view(transition.state)
+            )
+            return True
+        await reply(interaction, confirmation or "Done.")
+        return False
+
+    async def render(self, group: Group, transition: Transition, *, panel_done: bool) -> None:
+        """Turn effects into Discord calls. The state is already saved, so a failed call is
+        logged and skipped: it can neither stop nor repeat a hand-over."""
+        guild = self.bot.get_guild(group.guild_id)
+        if guild is None:
+            return
+        text = guild.get_channel(group.text_channel_id) if group.text_channel_id else None
+        for effect in transition.effects:
+            try:
+                await self._render_one(guild, text, group, transition.state, effect, panel_done)
+            except discord.HTTPException as error:
+                log.warning(
+                    "session %s: could not render %s: %s",
+                    transition.state.session_id,
+                    type(effect).__name__,
+                    error,
+                )
+
+    async def _render_one(
+        self,
+        guild: discord.Guild,
+        text: object,
+        group: Group,
+        state: SessionState,
+        effect: Effect,
+        panel_done: bool,
+    ) -> None:
+        if isinstance(effect, Announce):
+            if isinstance(text, discord.TextChannel):
+                await text.send(
+                    announcement(effect.member_id, effect.phase, effect.deadline),
+                    allowed_mentions=_only(effect.member_id),
+                )
+        elif isinstance(effect, Warn):
+            if isinstance(text, discord.TextChannel):
+                await text.send(
+                    warning(effect.member_id, effect.deadline),
+                    allowed_mentions=_only(effect.member_id),
+                )
+        elif isinstance(effect, PanelChanged):
+            if not panel_done:
+                await self._update_panel(group, state)
+        elif isinstance(effect, Mute | Unmute):
+            await self._set_mute(guild, group, effect.member_id, isinstance(effect, Mute))
+        elif isinstance(effect, Ended):
+            await self._finish(group, state, text, panel_done)
+
+    async def _update_panel(self, group: Group, state: SessionState) -> None:
+        row = await self.bot.storage.sessions.get(state.session_id)
+        if row is None or row.panel_message_id is None or row.panel_channel_id is None:
+            return
+        channel = self.bot.get_channel(row.panel_channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        await channel.get_partial_message(row.panel_message_id).edit(
+            embed=panel_embed(state, group.name), view=panel_view(state)
+        )
+
+    async def _post_panel(self, group: Group, state: SessionState) -> None:
+        guild = self.bot.get_guild(group.guild_id)
+        channel = (
+            guild.get_channel(group.text_channel_id) if guild and group.text_channel_id else None
+        )
+        if not isinstance(channel, discord.TextChannel):
+            raise UserError(
+                f"The text channel of **{group.name}** is gone; recreate it from `/group info`."
+            )
+        view = panel_view(state)
+        embed = panel_embed(state, group.name)
+        message = await (
+            channel.send(embed=embed, view=view, allowed_mentions=NO_PINGS)
+            if view is not None
+            else channel.send(embed=embed, allowed_mentions=NO_PINGS)
+        )
+        await self.bot.storage.sessions.set_panel(state.session_id, channel.id, message.id)
+
+    async def _set_mute(
+        self, guild: discord.Guild, group: Group, member_id: int, mute: bool
+    ) -> None:
+        member = guild.get_member(member_id)
+        in_voice = member is not None and member.voice is not None and member.voice.channel
+        if member is None or not in_voice:
+            if not mute:
+                await self.bot.storage.sessions.owe_unmute(guild.id, member_id)
+            return
+        await member.edit(mute=mute, reason=f"talking stick in {group.name}")
+
+    async def _finish(
+        self, group: Group, state: SessionState, text: object, panel_done: bool
+    ) -> None:
+        if not panel_done:
+            await self._update_panel(group, state)
+        if isinstance(text, discord.TextChannel):
+            notes = await self.bot.storage.sessions.notes(state.session_id)
+            await text.send(
+                embed=summary_embed(state, group.name, notes, self.bot.clock()),
+                allowed_mentions=NO_PINGS,
+            )
+        for hook in self.session_end_hooks:
+            await hook(group, state)
+
+    @property
+    def session_end_hooks(self) -> list[SessionEndHook]:
+        hooks: list[SessionEndHook] = getattr(self.bot, "session_end_hooks", [])
+        return hooks
+
+    # -- timer and start-up ------------------------------------------------------------------
+
+    async def _on_due(self, session_id: int, now: datetime) -> None:
+        state = self.service.get(session_id)
+        if state is None:
+            return
+        group = await self._group(state)
+        try:
+            await self._run(session_id, Due(), group=group)
+        except UserError:
+            log.info("session %s: nothing due", session_id)
+
+    async def _resume_live_sessions(self) -> None:
+        """Adopt every live session, correct presence from who is really in voice, restore or
+        release the talking stick's mutes, and re-arm the timers. Overdue work then runs once."""
+        for row in await self.bot.storage.sessions.live():
+            self.service.adopt(row.state, row.group_id)
+            group = await self.bot.storage.groups.get(row.group_id)
+            guild = self.bot.get_guild(row.guild_id)
+            if group is None or guild is None:
+                self._arm(row.state)
+                continue
+            try:
+                await self._reconcile(guild, group, row.state)
+            except Exception:
+                log.exception("session %s: reconcile failed", row.id)
+            current = self.service.get(row.id)
+            if current is not None:
+                self._arm(current)
+
+    async def _reconcile(self, guild: discord.Guild, group: Group, state: SessionState) -> None:
+        voice = guild.get_channel(group.voice_channel_id) if group.voice_channel_id else None
+        in_voice = (
+            {m.id for m in voice.members} if isinstance(voice, discord.VoiceChannel) else set()
+        )
+        members = {m.user_id for m in await self.bot.storage.groups.members(group.id)}
+        commands_to_apply: list[Command] = []
+        for member_id in list(state.presence):
+            if state.is_present(member_id) and member_id not in in_voice:
+                commands_to_apply.append(Left(member_id))
+        for member_id in sorted(in_voice & members):
+            if not state.is_present(member_id):
+                commands_to_apply.append(Joined(member_id))
+        for command in commands_to_apply:
+            try:
+                await self._run(state.session_id, command, group=group)
+            except UserError:
+                continue
+        current = self.service.get(state.session_id)
+        if current is None:
+            return
+        holder = current.floor_holder()
+        for member_id in current.bot_mutes:
+            member = guild.get_member(member_id)
+            if member is None or member.voice is None or member.voice.channel != voice:
+                continue
+            want_muted = current.stick and member_id != holder
+            if member.voice.mute != want_muted:
+                try:
+                    await member.edit(mute=want_muted, reason="talking stick after restart")
+                except discord.HTTPException as error:
+                    log.warning("could not restore mute of %s: %s", member_id, error)
+
+    async def _end_for_archive(self, group: Group) -> None:
+        state = self.service.session_for_group(group.id)
+        if state is not None:
+            await self._run(state.session_id, End(), group=group)
+
+    async def _info_fields(self, group: Group, now: datetime) -> list[tuple[str, str]]:
+        held = await self.bot.storage.sessions.count_for_group(group.id)
+        fields = [("Sessions held", str(held))]
+        if self.service.session_for_group(group.id) is not None:
+            fields.append(("Live now", "A session is running."))
+        return fields
+
+    # -- voice ------------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        if before.channel == after.channel:
+            return
+        now = self.bot.clock()
+        if after.channel is not None:
+            self._voice_joined[(member.guild.id, member.id)] = now
+            if await self.bot.storage.sessions.settle_unmute(member.guild.id, member.id):
+                await self._pay_owed_unmute(member)
+        else:
+            self._voice_joined.pop((member.guild.id, member.id), None)
+        for channel, command in ((before.channel, Left), (after.channel, Joined)):
+            if channel is None:
+                continue
+            group = await self.bot.storage.groups.by_channel(channel.id)
+            if group is None or group.voice_channel_id != channel.id:
+                continue
+            state = self.service.session_for_group(group.id)
+            if state is None:
+                continue
+            if await self.bot.storage.groups.membership(group.id, member.id) is None:
+                continue
+            try:
+                await self._run(state.session_id, command(member.id), group=group)
+            except UserError:
+                continue
+
+    async def _pay_owed_unmute(self, member: discord.Member) -> None:
+        try:
+            await member.edit(mute=False, reason="undoing a talking-stick mute")
+        except discord.HTTPException as error:
+            log.warning("could not undo the mute of %s: %s", member.id, error)
+            await self.bot.storage.sessions.owe_unmute(member.guild.id, member.id)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    async def _live(
+        self, interaction: discord.Interaction, group_name: str | None
+    ) -> tuple[discord.Member, Group, SessionState]:
+        member = guild_member(interaction)
+        group = await resolve_group(interaction, group_name)
+        state = self.service.session_for_group(group.id)
+        if state is None:
+            raise UserError(f"**{group.name}** has no live session. `/session start` starts one.")
+        await self._require_participant(member, group)
+        return member, group, state
+
+    async def _require_participant(self, member: discord.Member, group: Group) -> None:
+        if await self.bot.storage.groups.membership(group.id, member.id) is not None:
+            return
+        if await is_facilitator(self.bot, member, group):
+            return
+        raise UserError(f"Only members of **{group.name}** can use its session controls.")
+
+    @session.command(name="start", description="Start a session in the group's voice channel")
+    @app_commands.describe(
+        group="The group",
+        format="standard, roundrobin or hotseat",
+        turn_minutes="Minutes per turn (hot seat, or round-robin turn)",
+        hotseats="How many hot seats (standard format)",
+        order="fair, random or joined",
+    )
+    @app_commands.choices(
+        format=[app_commands.Choice(name=f.value, value=f.value) for f in Format],
+        order=[app_commands.Choice(name=o.value, value=o.value) for o in Order],
+    )
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def start(
+        self,
+        interaction: discord.Interaction,
+        group: str,
+        format: str = Format.STANDARD.value,
+        turn_minutes: app_commands.Range[int, 1, 60] | None = None,
+        hotseats: app_commands.Range[int, 1, 8] | None = None,
+        order: str = Order.FAIR.value,
+    ) -> None:
+        member = guild_member(interaction)
+        found = await resolve_group(interaction, group)
+        require_active(found)
+        await require_facilitator(self.bot, member, found)
+        if turn_minutes is None and format != Format.ROUNDROBIN.value:
+            turn_minutes = (await self.bot.storage.guilds.settings(member.guild.id)).turn_minutes
+        config = default_config(format, turn_minutes, hotseats, order)
+        voice = member.guild.get_channel(found.voice_channel_id or 0)
+        if not isinstance(voice, discord.VoiceChannel):
+            raise UserError(
+                f"The voice channel of **{found.name}** is gone; recreate it from `/group info`."
+            )
+        members = {m.user_id for m in await self.bot.storage.groups.members(found.id)}
+        now = self.bot.clock()
+        present = [
+            (m.id, self._voice_joined.get((member.guild.id, m.id), now))
+            for m in voice.members
+            if m.id in members
+        ]
+        if not present:
+            raise UserError(
+                f"Nobody from **{found.name}** is in {voice.mention} yet; start when people "
+                "have joined the voice channel."
+            )
+        transition = await self.service.start(
+            group_id=found.id,
+            guild_id=member.guild.id,
+            started_by=member.id,
+            config=config,
+            present=present,
+            last_hotseat=await self.bot.storage.sessions.last_hotseats(found.id),
+            seed=secrets.randbits(32),
+            now=now,
+        )
+        self._arm(transition.state)
+        await reply(
+            interaction,
+            f"Started a **{config.format.value}** session with {len(present)} people.",
+        )
+        try:
+            await self._post_panel(found, transition.state)
+        except discord.HTTPException as error:
+            log.warning(
+                "session %s: could not post the panel: %s", transition.state.session_id, error
+            )
+        await self.render(found, transition, panel_done=True)
+
+    @session.command(name="next", description="End the current turn and move on")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def next_turn(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        member, found, state = await self._live(interaction, group)
+        facilitator = await is_facilitator(self.bot, member, found)
+        await self._run(
+            state.session_id,
+            Next(member.id, facilitator),
+            group=found,
+            interaction=interaction,
+            confirmation="Moved on.",
+        )
+
+    @session.command(name="extend", description="Give the current turn more time")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def extend(
+        self,
+        interaction: discord.Interaction,
+        minutes: app_commands.Range[int, 1, 15] = 2,
+        group: str | None = None,
+    ) -> None:
+        member, found, state = await self._live(interaction, group)
+        facilitator = await is_facilitator(self.bot, member, found)
+        await self._run(
+            state.session_id,
+            Extend(member.id, facilitator, minutes * 60),
+            group=found,
+            interaction=interaction,
+            confirmation=f"Added {minutes} min.",
+        )
+
+    @session.command(name="pause", description="Pause the clock")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def pause(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        member, found, state = await self._live(interaction, group)
+        facilitator = await is_facilitator(self.bot, member, found)
+        await self._run(
+            state.session_id,
+            Pause(member.id, facilitator),
+            group=found,
+            interaction=interaction,
+            confirmation="Paused.",
+        )
+
+    @session.command(name="resume", description="Resume the clock")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def resume(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        member, found, state = await self._live(interaction, group)
+        facilitator = await is_facilitator(self.bot, member, found)
+        await self._run(
+            state.session_id,
+            Resume(member.id, facilitator),
+            group=found,
+            interaction=interaction,
+            confirmation="Resumed.",
+        )
+
+    @session.command(name="skip", description="Skip someone's turn (facilitators)")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def skip(
+        self, interaction: discord.Interaction, member: discord.Member, group: str | None = None
+    ) -> None:
+        actor, found, state = await self._live(interaction, group)
+        await require_facilitator(self.bot, actor, found)
+        await self._run(
+            state.session_id,
+            Skip(member.id),
+            group=found,
+            interaction=interaction,
+            confirmation=f"Skipped {member.mention}.",
+        )
+
+    @session.command(name="move", description="Move someone in the queue (facilitators)")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def move(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member,
+        position: app_commands.Range[int, 1, 50],
+        group: str | None = None,
+    ) -> None:
+        actor, found, state = await self._live(interaction, group)
+        await require_facilitator(self.bot, actor, found)
+        await self._run(
+            state.session_id,
+            Move(member.id, position),
+            group=found,
+            interaction=interaction,
+            confirmation=f"Moved {member.mention} to position {position}.",
+        )
+
+    @session.command(name="hand", description="Raise or lower your hand to respond")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def hand(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        member, found, state = await self._live(interaction, group)
+        await self._toggle_hand(interaction, member, found, state)
+
+    async def _toggle_hand(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member,
+        group: Group,
+        state: SessionState,
+    ) -> None:
+        raised = member.id in state.hands or (
+            state.response is not None and state.response.member_id == member.id
+        )
+        command: Command = LowerHand(member.id) if raised else RaiseHand(member.id)
+        await self._run(
+            state.session_id,
+            command,
+            group=group,
+            interaction=interaction,
+            confirmation="Hand lowered." if raised else "Hand raised.",
+        )
+
+    @session.command(name="note", description="Record a resource, referral or insight")
+    @app_commands.describe(
+        kind="resource, referral or insight",
+        text="The note",
+        for_member="Who it is for (default: whoever holds the floor)",
+    )
+    @app_commands.choices(kind=[app_commands.Choice(name=k, value=k) for k in NOTE_KINDS])
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def note(
+        self,
+        interaction: discord.Interaction,
+        kind: str,
+        text: str,
+        for_member: discord.Member | None = None,
+        group: str | None = None,
+    ) -> None:
+        member, _, state = await self._live(interaction, group)
+        target = for_member.id if for_member else state.floor_holder()
+        await self._save_note(interaction, member, state, kind, text, target)
+
+    async def _save_note(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member,
+        state: SessionState,
+        kind: str,
+        text: str,
+        for_member_id: int | None,
+    ) -> None:
+        clean_kind = kind.strip().lower()
+        if clean_kind not in NOTE_KINDS:
+            raise UserError("A note's kind is `resource`, `referral` or `insight`.")
+        body = text.strip()
+        if not body:
+            raise UserError("The note is empty.")
+        if len(body) > NOTE_MAX:
+            raise UserError(f"A note can be at most {NOTE_MAX} characters.")
+        await self.bot.storage.sessions.add_note(
+            state.session_id, member.id, for_member_id, clean_kind, body, self.bot.clock()
+        )
+        who = f" for <@{for_member_id}>" if for_member_id else ""
+        await reply(interaction, f"Saved your {clean_kind}{who}.")
+
+    async def add_note_from_form(
+        self, interaction: discord.Interaction, session_id: int, kind: str, text: str
+    ) -> None:
+        member = guild_member(interaction)
+        state = self.service.get(session_id)
+        if state is None:
+            raise UserError("That session has ended.")
+        group = await self._group(state)
+        await self._require_participant(member, group)
+        await self._save_note(interaction, member, state, kind, text, state.floor_holder())
+
+    @session.command(name="talkingstick", description="Mute everyone but the floor holder")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def talkingstick(
+        self, interaction: discord.Interaction, enabled: bool, group: str | None = None
+    ) -> None:
+        member, found, state = await self._live(interaction, group)
+        await require_facilitator(self.bot, member, found)
+        voice = member.guild.get_channel(found.voice_channel_id or 0)
+        if not isinstance(voice, discord.VoiceChannel):
+            raise UserError(f"The voice channel of **{found.name}** is gone.")
+        if enabled and not voice.permissions_for(member.guild.me).mute_members:
+            raise UserError(
+                f"I need the Mute Members permission in {voice.mention} for the talking stick; "
+                "it stays off."
+            )
+        if enabled == state.stick:
+            raise UserError(f"The talking stick is already {'on' if enabled else 'off'}.")
+        in_voice = [m.id for m in voice.members if not m.bot]
+        muted = [m.id for m in voice.members if m.voice is not None and m.voice.mute]
+        await self._run(
+            state.session_id,
+            Stick(enabled, in_voice, [m for m in muted if m not in state.bot_mutes]),
+            group=found,
+            interaction=interaction,
+            confirmation=f"Talking stick {'on' if enabled else 'off'}.",
+        )
+
+    @session.command(name="status", description="Post the session panel again at the bottom")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def status(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        _, found, state = await self._live(interaction, group)
+        row = await self.bot.storage.sessions.get(state.session_id)
+        await reply(interaction, "Here is the panel.")
+        await self._post_panel(found, state)
+        if row is not None and row.panel_channel_id and row.panel_message_id:
+            channel = self.bot.get_channel(row.panel_channel_id)
+            if isinstance(channel, discord.TextChannel):
+                try:
+                    await channel.get_partial_message(row.panel_message_id).delete()
+                except discord.HTTPException:
+                    log.info("old panel of session %s already gone", state.session_id)
+
+    @session.command(name="end", description="End the session (facilitators)")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def end(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        member, found, state = await self._live(interaction, group)
+        await require_facilitator(self.bot, member, found)
+        await self._run(
+            state.session_id,
+            End(),
+            group=found,
+            interaction=interaction,
+            confirmation="Session ended.",
+        )
+
+    # -- panel buttons ----------------------------------------------------------------------
+
+    async def on_panel_button(
+        self, interaction: discord.Interaction, action: str, session_id: int
+    ) -> None:
+        member = guild_member(interaction)
+        state = self.service.get(session_id)
+        if state is None:
+            raise UserError("This session has ended; its buttons no longer do anything.")
+        group = await self._group(state)
+        await self._require_participant(member, group)
+        facilitator = await is_facilitator(self.bot, member, group)
+        if action == "next":
+            command: Command = Next(member.id, facilitator)
+        elif action == "extend":
+            command = Extend(member.id, facilitator, 120)
+        elif action == "pause":
+            command = (
+                Resume(member.id, facilitator)
+                if state.is_paused()
+                else Pause(member.id, facilitator)
+            )
+        elif action == "hand":
+            await self._toggle_hand(interaction, member, group, state)
+            return
+        elif action == "note":
+            await interaction.response.send_modal(NoteModal(session_id))
+            return
+        elif action == "end":
+            await require_facilitator(self.bot, member, group)
+            command = End()
+        else:
+            raise UserError("Unknown button.")
+        await self._run(session_id, command, group=group, interaction=interaction)
+
+
+def _only(member_id: int) -> discord.AllowedMentions:
+    """Ping exactly the floor holder: never roles, @everyone or anyone else."""
+    return discord.AllowedMentions(
+        everyone=False, roles=False, replied_user=False, users=[discord.Object(id=member_id)]
+    )
+
+
+def _bot(interaction: discord.Interaction) -> MastermindBot:
+    return bot_of(interaction)

@@ -1,0 +1,165 @@
+"""What people see of a session: the panel embed and buttons, announcements, the summary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+
+from core.session import Phase, SessionState
+from storage.sessions import Note
+
+PHASE_LABELS = {
+    Phase.CHECKIN: "Check-in",
+    Phase.PRESENT: "Hot seat · presenting",
+    Phase.QUESTIONS: "Hot seat · clarifying questions",
+    Phase.ADVICE: "Hot seat · advice",
+    Phase.RESPONSE: "Response",
+    Phase.COMMITMENTS: "Commitments",
+    Phase.TURN: "Turn",
+}
+ROUND_LABELS = {
+    "checkin": "Check-in",
+    "hotseats": "Hot seats",
+    "commitments": "Commitments",
+    "turns": "Turns",
+}
+BUTTON_LABELS = {
+    "next": "Next",
+    "extend": "+2 min",
+    "pause": "Pause",
+    "resume": "Resume",
+    "hand": "Raise hand",
+    "note": "Add note",
+    "end": "End session",
+}
+
+
+def timestamp(moment: datetime, style: str = "R") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def clock(seconds: float) -> str:
+    whole = max(0, round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _agenda_lines(state: SessionState) -> list[str]:
+    pending_rounds = {seg.round for seg in state.pending}
+    current_round = state.running.segment.round if state.running else None
+    lines = []
+    for name in state.rounds:
+        label = ROUND_LABELS.get(name, name.title())
+        speakers = [
+            r.speaker_id for r in state.records if r.round == name and r.phase != Phase.RESPONSE
+        ]
+        total = len(
+            dict.fromkeys(speakers + [s.speaker_id for s in state.pending if s.round == name])
+        )
+        if name == current_round:
+            lines.append(f"▶ **{label}** ({total})")
+        elif name in pending_rounds:
+            lines.append(f"· {label} ({total})")
+        else:
+            lines.append(f"✓ ~~{label}~~")
+    return lines
+
+
+def panel_embed(state: SessionState, group_name: str) -> discord.Embed:
+    """Names people with mentions, which never ping inside an embed."""
+    ended = state.is_ended()
+    embed = discord.Embed(
+        title=f"{group_name} · session" + (" (ended)" if ended else ""),
+        colour=discord.Colour.dark_grey() if ended else discord.Colour.green(),
+    )
+    embed.add_field(name="Agenda", value="\n".join(_agenda_lines(state)) or "—", inline=False)
+    floor = state.floor()
+    if ended or floor is None:
+        embed.add_field(name="Floor", value="Session ended. Thank you!", inline=False)
+        return embed
+    phase = PHASE_LABELS.get(floor.phase, floor.phase.value)
+    if state.is_paused():
+        left = floor.remaining_seconds if floor.remaining_seconds is not None else 0
+        when = f"paused · {clock(left)} left"
+    else:
+        deadline = state.floor_deadline()
+        when = f"ends {timestamp(deadline)}" if deadline else ""
+    embed.add_field(name="Floor", value=f"<@{floor.speaker_id}> · {phase}\n{when}", inline=False)
+    if state.response is not None and state.running is not None:
+        embed.add_field(
+            name="Hot seat", value=f"<@{state.running.segment.speaker_id}> receives advice"
+        )
+    upcoming = state.upcoming_speakers(3)
+    embed.add_field(
+        name="Next",
+        value=", ".join(f"<@{member}>" for member in upcoming) or "last speaker",
+    )
+    if state.hands:
+        embed.add_field(
+            name="Hands raised", value=" ".join(f"<@{member}>" for member in state.hands)
+        )
+    if state.stick:
+        embed.set_footer(text="Talking stick on: only the floor holder is unmuted.")
+    return embed
+
+
+def announcement(member_id: int, phase: Phase, deadline: datetime | None) -> str:
+    mention = f"<@{member_id}>"
+    until = f" Ends {timestamp(deadline)}." if deadline else " (Paused.)"
+    texts = {
+        Phase.CHECKIN: f"🎙️ {mention}, your check-in: wins since last time.{until}",
+        Phase.PRESENT: f"🔥 {mention} is in the hot seat: present your challenge.{until}",
+        Phase.QUESTIONS: f"❓ Clarifying questions for {mention}.{until}",
+        Phase.ADVICE: f"💡 Advice for {mention}: press **Raise hand** to respond.{until}",
+        Phase.RESPONSE: f"✋ {mention}, you have the floor to respond.{until}",
+        Phase.COMMITMENTS: f"📝 {mention}, your commitments: what will you do next?{until}",
+        Phase.TURN: f"🎙️ {mention}, it's your turn.{until}",
+    }
+    return texts.get(phase, f"🎙️ {mention} has the floor.{until}")
+
+
+def warning(member_id: int, deadline: datetime) -> str:
+    return f"⏳ <@{member_id}>, one minute left (ends {timestamp(deadline)})."
+
+
+def summary_embed(
+    state: SessionState, group_name: str, notes: list[Note], now: datetime
+) -> discord.Embed:
+    embed = discord.Embed(title=f"{group_name} · session summary", colour=discord.Colour.blue())
+    attendance = state.attendance_seconds(now)
+    lines = [f"<@{member}> · {round(seconds / 60)} min" for member, seconds in attendance.items()]
+    embed.add_field(name=f"Attendance ({len(attendance)})", value=_fit(lines), inline=False)
+    floor = state.floor_seconds()
+    floor_lines = [
+        f"<@{member}> · {clock(seconds)}"
+        for member, seconds in sorted(floor.items(), key=lambda item: -item[1])
+        if seconds > 0
+    ]
+    embed.add_field(name="Time on the floor", value=_fit(floor_lines), inline=False)
+    note_lines = [
+        f"**{note.kind}**"
+        + (f" for <@{note.for_member_id}>" if note.for_member_id else "")
+        + f": {note.text}"
+        for note in notes
+    ]
+    embed.add_field(name=f"Notes ({len(notes)})", value=_fit(note_lines), inline=False)
+    if state.started_at and state.ended_at:
+        minutes = round((state.ended_at - state.started_at).total_seconds() / 60)
+        embed.set_footer(text=f"{minutes} minutes · {state.end_reason or 'ended'}")
+    return embed
+
+
+def _fit(lines: list[str], limit: int = 1024) -> str:
+    """Join lines into one embed field, saying how many did not fit."""
+    if not lines:
+        return "—"
+    out: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        more = f"\n…and {len(lines) - index} more"
+        if used + len(line) + 1 + len(more) > limit:
+            out.append(more.strip())
+            break
+        out.append(line)
+        used += len(line) + 1
+    return "\n".join(out)

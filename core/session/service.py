@@ -1,0 +1,127 @@
+"""Runs live sessions: one lock per session, apply a command, persist, return the effects.
+
+The state of every live session is kept in memory and written through to the store after
+each transition, in one transaction, before any effect is rendered: a crash never loses a
+transition that Discord has seen, and a restart resumes from exactly the stored state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from core.errors import UserError
+from core.session import machine
+from core.session.commands import Command
+from core.session.effects import Effect
+from core.session.model import SessionConfig, SessionState
+
+
+class SessionStore(Protocol):
+    async def create(
+        self,
+        *,
+        group_id: int,
+        guild_id: int,
+        started_by: int,
+        now: datetime,
+        build: Callable[[int], SessionState],
+    ) -> SessionState: ...
+
+    async def save_state(self, state: SessionState) -> None: ...
+
+    async def finish(
+        self, state: SessionState, group_id: int, attendance: dict[int, int], now: datetime
+    ) -> None: ...
+
+
+class Transition:
+    """The outcome of one command: the new state and what to render."""
+
+    __slots__ = ("effects", "state")
+
+    def __init__(self, state: SessionState, effects: list[Effect]) -> None:
+        self.state = state
+        self.effects = effects
+
+
+class SessionService:
+    def __init__(self, store: SessionStore) -> None:
+        self._store = store
+        self._live: dict[int, SessionState] = {}
+        self._groups: dict[int, int] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def adopt(self, state: SessionState, group_id: int) -> None:
+        """Take over a live session loaded from the store (at start-up)."""
+        self._live[state.session_id] = state
+        self._groups[state.session_id] = group_id
+
+    def get(self, session_id: int) -> SessionState | None:
+        return self._live.get(session_id)
+
+    def live_ids(self) -> list[int]:
+        return list(self._live)
+
+    def group_of(self, session_id: int) -> int | None:
+        return self._groups.get(session_id)
+
+    def session_for_group(self, group_id: int) -> SessionState | None:
+        for session_id, owner in self._groups.items():
+            if owner == group_id:
+                return self._live.get(session_id)
+        return None
+
+    async def start(
+        self,
+        *,
+        group_id: int,
+        guild_id: int,
+        started_by: int,
+        config: SessionConfig,
+        present: list[tuple[int, datetime]],
+        last_hotseat: dict[int, datetime | None],
+        seed: int,
+        now: datetime,
+    ) -> Transition:
+        if not present:
+            raise UserError("Nobody from the group is in the voice channel yet.")
+        if self.session_for_group(group_id) is not None:
+            raise UserError("This group already has a live session; `/session end` ends it.")
+        effects: list[Effect] = []
+
+        def build(session_id: int) -> SessionState:
+            state, first = machine.start(session_id, config, present, last_hotseat, seed, now)
+            effects.extend(first)
+            return state
+
+        state = await self._store.create(
+            group_id=group_id, guild_id=guild_id, started_by=started_by, now=now, build=build
+        )
+        self.adopt(state, group_id)
+        return Transition(state, effects)
+
+    async def command(self, session_id: int, command: Command, now: datetime) -> Transition:
+        """Apply one command under the session's lock and persist the result before returning.
+
+        A refused command raises UserError and changes nothing."""
+        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        async with lock:
+            state = self._live.get(session_id)
+            if state is None:
+                raise UserError("That session has ended.")
+            new_state, effects = machine.apply(state, command, now)
+            if new_state.is_ended():
+                group_id = self._groups[session_id]
+                await self._store.finish(
+                    new_state, group_id, new_state.attendance_seconds(now), now
+                )
+                del self._live[session_id]
+                del self._groups[session_id]
+                self._locks.pop(session_id, None)
+            else:
+                await self._store.save_state(new_state)
+                self._live[session_id] = new_state
+            return Transition(new_state, effects)

@@ -1,0 +1,238 @@
+"""Live sessions (their persisted state machine) and what they leave behind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.session import SessionState
+from storage.convert import from_db_time, require_time, to_db_time
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    group_id: int
+    guild_id: int
+    started_by: int
+    started_at: datetime
+    ended_at: datetime | None
+    panel_channel_id: int | None
+    panel_message_id: int | None
+    state: SessionState
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    session_id: int
+    author_id: int | None
+    for_member_id: int | None
+    kind: str
+    text: str
+    created_at: datetime
+
+
+class SessionRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        *,
+        group_id: int,
+        guild_id: int,
+        started_by: int,
+        now: datetime,
+        build: Callable[[int], SessionState],
+    ) -> SessionState:
+        """Insert the session and its first state in one transaction (the state needs the id).
+
+        The partial unique index refuses a second live session of the same group."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO sessions (group_id, guild_id, format, started_by, started_at, state)"
+                " VALUES (?, ?, '', ?, ?, '{}')",
+                (group_id, guild_id, started_by, to_db_time(now)),
+            )
+            session_id = int(cursor.lastrowid or 0)
+            state = build(session_id)
+            await conn.execute(
+                "UPDATE sessions SET format = ?, state = ?, next_due = ? WHERE id = ?",
+                (
+                    state.config.format.value,
+                    state.model_dump_json(),
+                    to_db_time(state.next_due()),
+                    session_id,
+                ),
+            )
+        return state
+
+    async def save_state(self, state: SessionState) -> None:
+        await self.db.execute(
+            "UPDATE sessions SET state = ?, next_due = ? WHERE id = ?",
+            (state.model_dump_json(), to_db_time(state.next_due()), state.session_id),
+        )
+
+    async def finish(
+        self, state: SessionState, group_id: int, attendance: dict[int, int], now: datetime
+    ) -> None:
+        """The final state, segment records, attendance and hot-seat history, atomically."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE sessions SET state = ?, next_due = NULL, ended_at = ?, end_reason = ?"
+                " WHERE id = ?",
+                (
+                    state.model_dump_json(),
+                    to_db_time(state.ended_at or now),
+                    state.end_reason,
+                    state.session_id,
+                ),
+            )
+            await conn.executemany(
+                "INSERT OR REPLACE INTO segments (session_id, seq, speaker_id, round, phase,"
+                " planned_seconds, actual_seconds, outcome, started_at, ended_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        state.session_id,
+                        seq,
+                        r.speaker_id,
+                        r.round,
+                        r.phase.value,
+                        r.planned_seconds,
+                        r.actual_seconds,
+                        r.outcome.value,
+                        to_db_time(r.started_at),
+                        to_db_time(r.ended_at),
+                    )
+                    for seq, r in enumerate(state.records, start=1)
+                ],
+            )
+            await conn.executemany(
+                "INSERT OR REPLACE INTO attendance (session_id, user_id, first_joined_at, seconds)"
+                " VALUES (?, ?, ?, ?)",
+                [
+                    (
+                        state.session_id,
+                        member_id,
+                        to_db_time(state.presence[member_id].first_joined),
+                        seconds,
+                    )
+                    for member_id, seconds in attendance.items()
+                ],
+            )
+            hot_seat_at: dict[int, datetime] = {}
+            for record in state.records:
+                if record.round == "hotseats" and record.actual_seconds > 0 and record.started_at:
+                    hot_seat_at.setdefault(record.speaker_id, record.started_at)
+            await conn.executemany(
+                "INSERT INTO hotseat_history (group_id, user_id, last_hotseat_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (group_id, user_id) DO UPDATE SET"
+                " last_hotseat_at = excluded.last_hotseat_at",
+                [(group_id, member, to_db_time(at)) for member, at in hot_seat_at.items()],
+            )
+
+    async def set_panel(self, session_id: int, channel_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE sessions SET panel_channel_id = ?, panel_message_id = ? WHERE id = ?",
+            (channel_id, message_id, session_id),
+        )
+
+    async def get(self, session_id: int) -> SessionRow | None:
+        row = await self.db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        return _session(row) if row else None
+
+    async def live(self) -> list[SessionRow]:
+        rows = await self.db.fetch_all("SELECT * FROM sessions WHERE ended_at IS NULL")
+        return [_session(row) for row in rows]
+
+    async def live_for_group(self, group_id: int) -> SessionRow | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM sessions WHERE group_id = ? AND ended_at IS NULL", (group_id,)
+        )
+        return _session(row) if row else None
+
+    async def count_for_group(self, group_id: int) -> int:
+        row = await self.db.fetch_one(
+            "SELECT COUNT(*) FROM sessions WHERE group_id = ? AND ended_at IS NOT NULL",
+            (group_id,),
+        )
+        return int(row[0]) if row else 0
+
+    async def last_hotseats(self, group_id: int) -> dict[int, datetime | None]:
+        rows = await self.db.fetch_all(
+            "SELECT user_id, last_hotseat_at FROM hotseat_history WHERE group_id = ?", (group_id,)
+        )
+        return {int(row["user_id"]): from_db_time(row["last_hotseat_at"]) for row in rows}
+
+    async def add_note(
+        self,
+        session_id: int,
+        author_id: int,
+        for_member_id: int | None,
+        kind: str,
+        text: str,
+        now: datetime,
+    ) -> int:
+        return await self.db.execute(
+            "INSERT INTO notes (session_id, author_id, for_member_id, kind, text, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, author_id, for_member_id, kind, text, to_db_time(now)),
+        )
+
+    async def notes(self, session_id: int) -> list[Note]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM notes WHERE session_id = ? ORDER BY id", (session_id,)
+        )
+        return [
+            Note(
+                id=row["id"],
+                session_id=row["session_id"],
+                author_id=row["author_id"],
+                for_member_id=row["for_member_id"],
+                kind=row["kind"],
+                text=row["text"],
+                created_at=require_time(row["created_at"]),
+            )
+            for row in rows
+        ]
+
+    async def segment_rows(self, session_id: int) -> list[dict[str, object]]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM segments WHERE session_id = ? ORDER BY seq", (session_id,)
+        )
+        return [dict(row) for row in rows]
+
+    async def owe_unmute(self, guild_id: int, user_id: int) -> None:
+        await self.db.execute(
+            "INSERT OR IGNORE INTO owed_unmutes (guild_id, user_id) VALUES (?, ?)",
+            (guild_id, user_id),
+        )
+
+    async def settle_unmute(self, guild_id: int, user_id: int) -> bool:
+        """Forget an owed unmute; True when there was one to pay."""
+        async with (
+            self.db.transaction() as conn,
+            conn.execute(
+                "DELETE FROM owed_unmutes WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            ) as cursor,
+        ):
+            return cursor.rowcount > 0
+
+
+def _session(row: object) -> SessionRow:
+    data = dict(row)  # type: ignore[call-overload]
+    return SessionRow(
+        id=data["id"],
+        group_id=data["group_id"],
+        guild_id=data["guild_id"],
+        started_by=data["started_by"],
+        started_at=require_time(data["started_at"]),
+        ended_at=from_db_time(data["ended_at"]),
+        panel_channel_id=data["panel_channel_id"],
+        panel_message_id=data["panel_message_id"],
+        state=SessionState.model_validate_json(data["state"]),
+    )
