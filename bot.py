@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cogs.common.errors import MastermindTree
 from core.models import Group
+from core.session import Announce, SessionState
 from core.timers import TimerService
 from storage import Storage
 
@@ -30,6 +31,11 @@ Clock = Callable[[], datetime]
 InfoProvider = Callable[[Group, datetime], Awaitable[list[tuple[str, str]]]]
 ArchiveHook = Callable[[Group], Awaitable[None]]
 ReadyHook = Callable[[], Awaitable[None]]
+SessionEndHook = Callable[[Group, SessionState], Awaitable[None]]
+# Adds text and buttons to a floor announcement (open next steps at check-in, for example).
+AnnounceExtra = Callable[
+    [Group, SessionState, Announce], Awaitable[tuple[str, list[discord.ui.Item[Any]]]]
+]
 
 # Exactly what the bot does: roles and private channels for groups, messages with embeds and
 # files, server mute for the talking stick, scheduled events, and reading the channels it posts in.
@@ -100,6 +106,8 @@ class MastermindBot(commands.Bot):
         self.group_info_providers: list[InfoProvider] = []
         self.archive_hooks: list[ArchiveHook] = []
         self.ready_hooks: list[ReadyHook] = []
+        self.session_end_hooks: list[SessionEndHook] = []
+        self.announce_extras: list[AnnounceExtra] = []
 
     async def group_info_extras(self, group: Group, now: datetime) -> list[tuple[str, str]]:
         """Fields other features add to `/group info` (next meeting, sessions held)."""

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -68,7 +67,6 @@ TIMER_KIND = "session"
 NOTE_KINDS = ("resource", "referral", "insight")
 NOTE_MAX = 1000
 VOICE = discord.VoiceChannel
-SessionEndHook = Callable[[Group, SessionState], Awaitable[None]]
 
 
 class SessionsCog(commands.Cog):
@@ -173,10 +171,7 @@ class SessionsCog(commands.Cog):
     ) -> None:
         if isinstance(effect, Announce):
             if isinstance(text, discord.TextChannel):
-                await text.send(
-                    announcement(effect.member_id, effect.phase, effect.deadline),
-                    allowed_mentions=_only(effect.member_id),
-                )
+                await self._announce(text, group, state, effect)
         elif isinstance(effect, Warn):
             if isinstance(text, discord.TextChannel):
                 await text.send(
@@ -190,6 +185,25 @@ class SessionsCog(commands.Cog):
             await self._set_mute(guild, group, effect.member_id, isinstance(effect, Mute))
         elif isinstance(effect, Ended):
             await self._finish(group, state, text, panel_done)
+
+    async def _announce(
+        self, text: discord.TextChannel, group: Group, state: SessionState, effect: Announce
+    ) -> None:
+        """One message per hand-over, with whatever other features add to it."""
+        content = announcement(effect.member_id, effect.phase, effect.deadline)
+        items: list[discord.ui.Item[Any]] = []
+        for extra in self.bot.announce_extras:
+            more_text, more_items = await extra(group, state, effect)
+            if more_text:
+                content += "\n" + more_text
+            items.extend(more_items)
+        if items:
+            view = discord.ui.View(timeout=None)
+            for item in items[:25]:
+                view.add_item(item)
+            await text.send(content[:2000], allowed_mentions=_only(effect.member_id), view=view)
+        else:
+            await text.send(content[:2000], allowed_mentions=_only(effect.member_id))
 
     async def _update_panel(self, group: Group, state: SessionState) -> None:
         row = await self.bot.storage.sessions.get(state.session_id)
@@ -242,13 +256,8 @@ class SessionsCog(commands.Cog):
                 embed=summary_embed(state, group.name, notes, self.bot.clock()),
                 allowed_mentions=NO_PINGS,
             )
-        for hook in self.session_end_hooks:
+        for hook in self.bot.session_end_hooks:
             await hook(group, state)
-
-    @property
-    def session_end_hooks(self) -> list[SessionEndHook]:
-        hooks: list[SessionEndHook] = getattr(self.bot, "session_end_hooks", [])
-        return hooks
 
     # -- timer and start-up ------------------------------------------------------------------
 
