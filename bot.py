@@ -60,6 +60,7 @@ COGS = (
     "cogs.admin",
     "cogs.schedule",
     "cogs.sessions",
+    "cogs.feedback",
 )
 
 

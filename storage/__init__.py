@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.db import Database
+from storage.feedback import FeedbackRepository
 from storage.groups import GroupRepository
 from storage.guilds import GuildRepository
 from storage.profiles import ProfileRepository
@@ -22,6 +23,7 @@ class Storage:
     profiles: ProfileRepository
     guilds: GuildRepository
     sessions: SessionRepository
+    feedback: FeedbackRepository
     schedules: ScheduleRepository
 
     @classmethod
@@ -33,6 +35,7 @@ class Storage:
             profiles=ProfileRepository(db),
             guilds=GuildRepository(db),
             sessions=SessionRepository(db),
+            feedback=FeedbackRepository(db),
             schedules=ScheduleRepository(db),
         )
 

@@ -1,0 +1,502 @@
+"""After the call: the feedback message and form, reminders, polls and next steps."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.common.access import (
+    group_autocomplete,
+    guild_member,
+    is_facilitator,
+    is_moderator,
+    resolve_group,
+)
+from cogs.common.replies import NO_PINGS, reply
+from cogs.feedback._views import DetailsButton, DetailsModal, StepButton, feedback_view
+from core.errors import UserError
+from core.feedback import (
+    FEEDBACK_QUESTION,
+    REMINDER_AFTER,
+    StepStatus,
+    clean_details,
+    feedback_closes_at,
+    parse_poll,
+    rating_label,
+)
+from core.models import Group
+from core.session import Announce, Phase, SessionState
+from storage.feedback import FeedbackRequest, NextStep
+
+if TYPE_CHECKING:
+    from bot import MastermindBot
+
+log = logging.getLogger(__name__)
+
+REMIND = "feedback_remind"
+CLOSE = "feedback_close"
+POLL = "poll_close"
+CHECKIN_STEPS_WITH_BUTTONS = 5
+
+
+def timestamp(moment: datetime, style: str = "R") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def feedback_content(count: int, closed: bool = False) -> str:
+    noun = "response" if count == 1 else "responses"
+    if closed:
+        return f"{FEEDBACK_QUESTION}\nFeedback is closed · {count} {noun}."
+    return f"{FEEDBACK_QUESTION}\n{count} {noun} so far."
+
+
+def step_line(step: NextStep) -> str:
+    status = "" if step.status == StepStatus.OPEN else f" ({step.status.label})"
+    return f"`#{step.id}` {step.text}{status}"
+
+
+class FeedbackCog(commands.Cog):
+    feedback = app_commands.Group(
+        name="feedback", description="Feedback on sessions, and polls", guild_only=True
+    )
+    nextsteps = app_commands.Group(
+        name="nextsteps", description="Your next steps and commitments", guild_only=True
+    )
+
+    def __init__(self, bot: MastermindBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.timers.register(REMIND, self._on_remind)
+        self.bot.timers.register(CLOSE, self._on_close)
+        self.bot.timers.register(POLL, self._on_poll_close)
+        self.bot.session_end_hooks.append(self._on_session_end)
+        self.bot.announce_extras.append(self._announce_extra)
+        self.bot.ready_hooks.append(self._rearm)
+
+    # -- the feedback message ---------------------------------------------------------------
+
+    async def _on_session_end(self, group: Group, state: SessionState) -> None:
+        ended = state.ended_at or self.bot.clock()
+        settings = await self.bot.storage.guilds.settings(group.guild_id)
+        request = await self.bot.storage.feedback.open_request(
+            session_id=state.session_id,
+            group_id=group.id,
+            opened_at=ended,
+            closes_at=feedback_closes_at(ended, settings.feedback_days),
+            remind_at=ended + REMINDER_AFTER,
+        )
+        guild = self.bot.get_guild(group.guild_id)
+        channel = guild.get_channel(group.text_channel_id or 0) if guild else None
+        if isinstance(channel, discord.TextChannel):
+            message = await channel.send(
+                feedback_content(0),
+                view=feedback_view(state.session_id),
+                allowed_mentions=NO_PINGS,
+            )
+            await self.bot.storage.feedback.set_message(state.session_id, channel.id, message.id)
+        self._arm(request)
+
+    def _arm(self, request: FeedbackRequest) -> None:
+        if request.closed_at is not None:
+            return
+        if request.reminded_at is None and request.remind_at < request.closes_at:
+            self.bot.timers.schedule(REMIND, request.session_id, request.remind_at)
+        self.bot.timers.schedule(CLOSE, request.session_id, request.closes_at)
+
+    async def _rearm(self) -> None:
+        for request in await self.bot.storage.feedback.open_requests():
+            self._arm(request)
+        for poll in await self.bot.storage.feedback.open_polls():
+            self.bot.timers.schedule(POLL, poll.id, poll.closes_at)
+
+    async def _refresh_count(self, request: FeedbackRequest, *, closed: bool = False) -> None:
+        if request.channel_id is None or request.message_id is None:
+            return
+        channel = self.bot.get_channel(request.channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        count = await self.bot.storage.feedback.count_responses(request.session_id)
+        try:
+            await channel.get_partial_message(request.message_id).edit(
+                content=feedback_content(count, closed),
+                view=feedback_view(request.session_id, closed=closed),
+            )
+        except discord.HTTPException as error:
+            log.warning("could not update feedback message %s: %s", request.message_id, error)
+
+    async def _open_request(self, session_id: int) -> FeedbackRequest:
+        request = await self.bot.storage.feedback.request(session_id)
+        if request is None:
+            raise UserError("There is no feedback form for that session.")
+        now = self.bot.clock()
+        if not request.is_open(now):
+            raise UserError(
+                f"Feedback on this session closed {timestamp(request.closes_at)}."
+            )
+        return request
+
+    async def _require_attendee(self, session_id: int, member_id: int) -> None:
+        if member_id in await self.bot.storage.feedback.attendees(session_id):
+            return
+        raise UserError("Only people who attended this session can give feedback on it.")
+
+    async def rate(self, interaction: discord.Interaction, session_id: int, rating: int) -> None:
+        member = guild_member(interaction)
+        label = rating_label(rating)
+        request = await self._open_request(session_id)
+        await self._require_attendee(session_id, member.id)
+        previous = await self.bot.storage.feedback.response(session_id, member.id)
+        first = await self.bot.storage.feedback.rate(
+            session_id, member.id, rating, self.bot.clock()
+        )
+        if previous is not None and previous.rating is not None:
+            text = f"Changed your rating to **{label}**."
+        else:
+            text = f"Thank you! You rated the session **{label}**."
+        await reply(
+            interaction,
+            f"{text} You can change it until {timestamp(request.closes_at, 'f')}; "
+            "**Add details** records resources, referrals and your next steps.",
+        )
+        if first:
+            await self._refresh_count(request)
+
+    async def _live_state(self, session_id: int) -> SessionState | None:
+        sessions: Any = self.bot.get_cog("SessionsCog")
+        if sessions is None:
+            return None
+        state: SessionState | None = sessions.service.get(session_id)
+        return state
+
+    async def _check_form_allowed(self, session_id: int, member_id: int) -> None:
+        """During the session (commitments round) presence counts; afterwards attendance."""
+        live = await self._live_state(session_id)
+        if live is not None:
+            if member_id not in live.presence:
+                raise UserError("Only people taking part in this session can record next steps.")
+            return
+        await self._open_request(session_id)
+        await self._require_attendee(session_id, member_id)
+
+    async def open_details(self, interaction: discord.Interaction, session_id: int) -> None:
+        member = guild_member(interaction)
+        await self._check_form_allowed(session_id, member.id)
+        current = await self.bot.storage.feedback.response(session_id, member.id)
+        values: dict[str, str] = {}
+        if current is not None:
+            values = {
+                "resources": current.details.resources,
+                "referrals": current.details.referrals,
+                "next_steps": current.details.next_steps,
+                "comments": current.details.comments,
+            }
+        await interaction.response.send_modal(DetailsModal(session_id, values))
+
+    async def save_details(
+        self, interaction: discord.Interaction, session_id: int, values: dict[str, str]
+    ) -> None:
+        member = guild_member(interaction)
+        await self._check_form_allowed(session_id, member.id)
+        details = clean_details(values)
+        row = await self.bot.storage.sessions.get(session_id)
+        assert row is not None
+        first, step_ids = await self.bot.storage.feedback.save_details(
+            session_id=session_id,
+            group_id=row.group_id,
+            user_id=member.id,
+            details=details,
+            now=self.bot.clock(),
+        )
+        steps = ", ".join(f"`#{step_id}`" for step_id in step_ids)
+        recorded = f" Next steps recorded: {steps}." if step_ids else ""
+        await reply(interaction, f"Saved your feedback details.{recorded}")
+        request = await self.bot.storage.feedback.request(session_id)
+        if first and request is not None:
+            await self._refresh_count(request)
+
+    # -- reminder and closing ---------------------------------------------------------------
+
+    async def _on_remind(self, session_id: int, now: datetime) -> None:
+        request = await self.bot.storage.feedback.request(session_id)
+        if request is None or not request.is_open(now):
+            return
+        if not await self.bot.storage.feedback.mark_reminded(session_id, now):
+            return
+        answered = {r.user_id for r in await self.bot.storage.feedback.responses(session_id)}
+        waiting = [
+            member_id
+            for member_id in await self.bot.storage.feedback.attendees(session_id)
+            if member_id not in answered
+        ]
+        group = await self.bot.storage.groups.get(request.group_id)
+        guild = self.bot.get_guild(group.guild_id) if group else None
+        if group is None or guild is None or not waiting:
+            return
+        link = (
+            f"https://discord.com/channels/{guild.id}/{request.channel_id}/{request.message_id}"
+            if request.message_id
+            else ""
+        )
+        text = (
+            f"A gentle reminder: how valuable was the last **{group.name}** session? "
+            f"One click is enough. {link}".strip()
+        )
+        unreachable: list[int] = []
+        for member_id in waiting:
+            member = guild.get_member(member_id)
+            if member is None:
+                continue
+            try:
+                await member.send(text, allowed_mentions=NO_PINGS)
+            except discord.HTTPException:
+                unreachable.append(member_id)
+        channel = guild.get_channel(request.channel_id or 0)
+        if unreachable and isinstance(channel, discord.TextChannel):
+            mentions = " ".join(f"<@{member_id}>" for member_id in unreachable)
+            await channel.send(
+                f"{mentions}: a gentle reminder to rate the last session (buttons above).",
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False,
+                    roles=False,
+                    users=[discord.Object(id=member_id) for member_id in unreachable],
+                ),
+            )
+
+    async def _on_close(self, session_id: int, now: datetime) -> None:
+        if await self.bot.storage.feedback.close(session_id, now):
+            self.bot.timers.schedule(REMIND, session_id, None)
+            request = await self.bot.storage.feedback.request(session_id)
+            if request is not None:
+                await self._refresh_count(request, closed=True)
+
+    # -- next steps at check-in and commitments ---------------------------------------------
+
+    async def _announce_extra(
+        self, group: Group, state: SessionState, effect: Announce
+    ) -> tuple[str, list[discord.ui.Item[Any]]]:
+        if effect.phase == Phase.COMMITMENTS:
+            return (
+                "Record your next steps so they come back next time:",
+                [DetailsButton(state.session_id, label="Record next steps")],
+            )
+        if effect.phase != Phase.CHECKIN:
+            return "", []
+        steps = [
+            step
+            for step in await self.bot.storage.feedback.open_steps(group.id, effect.member_id)
+            if step.session_id != state.session_id
+        ]
+        if not steps:
+            return "", []
+        shown = steps[:CHECKIN_STEPS_WITH_BUTTONS]
+        lines = [f"{row + 1}. {step_line(step)}" for row, step in enumerate(shown)]
+        if len(steps) > len(shown):
+            lines.append(f"…and {len(steps) - len(shown)} more: `/nextsteps list`.")
+        items: list[discord.ui.Item[Any]] = []
+        for row, step in enumerate(shown):
+            for status in ("done", "partly", "notyet"):
+                items.append(StepButton(status, step.id, row=row))
+        return "Your open next steps (one row of buttons each):\n" + "\n".join(lines), items
+
+    async def mark_step(
+        self, interaction: discord.Interaction, step_id: int, status: StepStatus
+    ) -> None:
+        member = guild_member(interaction)
+        step = await self._step_for(member, step_id)
+        await self.bot.storage.feedback.set_step_status(
+            step.id, status, member.id, self.bot.clock()
+        )
+        await reply(interaction, f"Marked `#{step.id}` **{status.label}**: {step.text}")
+
+    async def _step_for(self, member: discord.Member, step_id: int) -> NextStep:
+        step = await self.bot.storage.feedback.step(step_id)
+        group = await self.bot.storage.groups.get(step.group_id) if step else None
+        if step is None or group is None or group.guild_id != member.guild.id:
+            raise UserError(f"There is no next step `#{step_id}`.")
+        if step.owner_id != member.id and not await is_facilitator(self.bot, member, group):
+            raise UserError(
+                f"`#{step_id}` belongs to someone else; only they or a facilitator can mark it."
+            )
+        return step
+
+    # -- commands ---------------------------------------------------------------------------
+
+    @feedback.command(name="give", description="Rate the latest session you attended")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def give(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        member = guild_member(interaction)
+        found = await self._optional_group(interaction, group)
+        latest = await self.bot.storage.feedback.latest_attended(
+            member.guild.id, member.id, found.id if found else None
+        )
+        if latest is None:
+            raise UserError("You have not attended a session yet, so there is nothing to rate.")
+        session_id, _ = latest
+        await self._open_request(session_id)
+        await reply(interaction, FEEDBACK_QUESTION, view=feedback_view(session_id))
+
+    async def _optional_group(
+        self, interaction: discord.Interaction, name: str | None
+    ) -> Group | None:
+        try:
+            return await resolve_group(interaction, name)
+        except UserError:
+            if name:
+                raise
+            return None
+
+    @feedback.command(name="status", description="Response rate of the latest session")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def status(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        member = guild_member(interaction)
+        found = await resolve_group(interaction, group)
+        session_id = await self.bot.storage.feedback.latest_session(found.id)
+        if session_id is None:
+            raise UserError(f"**{found.name}** has not held a session yet.")
+        attendees = await self.bot.storage.feedback.attendees(session_id)
+        answered = {r.user_id for r in await self.bot.storage.feedback.responses(session_id)}
+        responded = [a for a in attendees if a in answered]
+        rate = round(100 * len(responded) / len(attendees)) if attendees else 0
+        request = await self.bot.storage.feedback.request(session_id)
+        lines = [
+            f"**{found.name}**, session #{session_id}: {len(responded)} of {len(attendees)} "
+            f"attendees answered ({rate}%)."
+        ]
+        if request is not None:
+            state = "closes" if request.is_open(self.bot.clock()) else "closed"
+            lines.append(f"Feedback {state} {timestamp(request.closes_at)}.")
+        if await is_facilitator(self.bot, member, found):
+            waiting = [a for a in attendees if a not in answered]
+            lines.append("Not answered yet: " + (", ".join(f"<@{w}>" for w in waiting) or "nobody"))
+        await reply(interaction, "\n".join(lines))
+
+    @feedback.command(name="poll", description="Ask the group a question with a native poll")
+    @app_commands.describe(
+        question="The question (up to 300 characters)",
+        options="2-10 answers separated by |, e.g. Tuesday | Thursday",
+        hours="How long the poll stays open (1-768 hours)",
+    )
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def poll(
+        self,
+        interaction: discord.Interaction,
+        question: str,
+        options: str,
+        hours: app_commands.Range[int, 1, 768] = 24,
+        group: str | None = None,
+    ) -> None:
+        member = guild_member(interaction)
+        found = await resolve_group(interaction, group)
+        if found.archived:
+            raise UserError(f"**{found.name}** is archived.")
+        membership = await self.bot.storage.groups.membership(found.id, member.id)
+        if membership is None and not await is_facilitator(self.bot, member, found):
+            raise UserError(f"Only members of **{found.name}** can ask it a poll.")
+        text, answers = parse_poll(question, options)
+        channel = member.guild.get_channel(found.text_channel_id or 0)
+        if not isinstance(channel, discord.TextChannel):
+            raise UserError(f"The text channel of **{found.name}** is gone.")
+        native = discord.Poll(question=text, duration=timedelta(hours=hours))
+        for answer in answers:
+            native.add_answer(text=answer)
+        now = self.bot.clock()
+        message = await channel.send(poll=native, allowed_mentions=NO_PINGS)
+        closes_at = now + timedelta(hours=hours)
+        poll_id = await self.bot.storage.feedback.create_poll(
+            guild_id=member.guild.id,
+            group_id=found.id,
+            channel_id=channel.id,
+            message_id=message.id,
+            question=text,
+            options=answers,
+            created_by=member.id,
+            created_at=now,
+            closes_at=closes_at,
+        )
+        self.bot.timers.schedule(POLL, poll_id, closes_at)
+        await reply(
+            interaction, f"Poll posted in {channel.mention}; it closes {timestamp(closes_at)}."
+        )
+
+    async def _on_poll_close(self, poll_id: int, now: datetime) -> None:
+        """Read the final counts from Discord's poll itself, then store them."""
+        poll = await self.bot.storage.feedback.poll(poll_id)
+        if poll is None or poll.closed_at is not None:
+            return
+        channel = self.bot.get_channel(poll.channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        message = await channel.fetch_message(poll.message_id)
+        native = message.poll
+        if native is None:
+            return
+        if not native.is_finalised():
+            native = await native.end()
+        results = {answer.text: answer.vote_count for answer in native.answers}
+        await self.bot.storage.feedback.close_poll(poll_id, results, now)
+
+    @nextsteps.command(name="list", description="Open and recent next steps")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def list_steps(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member | None = None,
+        group: str | None = None,
+    ) -> None:
+        caller = guild_member(interaction)
+        target = member or caller
+        found = await self._optional_group(interaction, group)
+        if target.id != caller.id and not await self._may_see_steps_of(caller, target):
+            raise UserError(f"You can see {target.mention}'s next steps only if you share a group.")
+        steps = await self.bot.storage.feedback.steps_of(
+            caller.guild.id, target.id, found.id if found else None
+        )
+        if not steps:
+            await reply(interaction, f"{target.mention} has no next steps yet.")
+            return
+        lines = [f"{step_line(step)}" for step in steps]
+        await reply(interaction, f"Next steps of {target.mention}:\n" + "\n".join(lines))
+
+    async def _may_see_steps_of(self, caller: discord.Member, target: discord.Member) -> bool:
+        if await is_moderator(self.bot, caller):
+            return True
+        mine = {
+            g.id for g in await self.bot.storage.groups.groups_of_user(caller.guild.id, caller.id)
+        }
+        theirs = {
+            g.id for g in await self.bot.storage.groups.groups_of_user(caller.guild.id, target.id)
+        }
+        return bool(mine & theirs)
+
+    @nextsteps.command(name="done", description="Mark one of your next steps done")
+    @app_commands.describe(step="The step's id, e.g. 12")
+    async def done(self, interaction: discord.Interaction, step: int) -> None:
+        member = guild_member(interaction)
+        found = await self._step_for(member, step)
+        await self.bot.storage.feedback.set_step_status(
+            found.id, StepStatus.DONE, member.id, self.bot.clock()
+        )
+        await reply(interaction, f"Marked `#{found.id}` **Done**: {found.text}")
+
+    @done.autocomplete("step")
+    async def done_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        steps = await self.bot.storage.feedback.steps_of(
+            interaction.guild_id, interaction.user.id, None
+        )
+        needle = current.strip().lstrip("#").lower()
+        return [
+            app_commands.Choice(name=f"#{s.id} {s.text}"[:100], value=s.id)
+            for s in steps
+            if s.status != StepStatus.DONE
+            and (not needle or needle in str(s.id) or needle in s.text.lower())
+        ][:25]

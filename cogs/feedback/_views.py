@@ -1,0 +1,161 @@
+"""Feedback buttons, the details form and next-step buttons; all persistent by custom id."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+
+from cogs.common.errors import handle_interaction_error
+from core.feedback import DETAIL_MAX, RATING_LABELS, StepStatus
+
+if TYPE_CHECKING:
+    from cogs.feedback._cog import FeedbackCog
+
+
+def _cog(interaction: discord.Interaction) -> FeedbackCog:
+    cog = cast(Any, interaction.client).get_cog("FeedbackCog")
+    assert cog is not None, "the feedback cog is not loaded"
+    return cast("FeedbackCog", cog)
+
+
+class RateButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"mm:feedback:rate:(?P<session_id>\d+):(?P<rating>[1-5])",
+):
+    def __init__(self, session_id: int, rating: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=RATING_LABELS[rating],
+                style=discord.ButtonStyle.success if rating == 5 else discord.ButtonStyle.secondary,
+                custom_id=f"mm:feedback:rate:{session_id}:{rating}",
+            )
+        )
+        self.session_id = session_id
+        self.rating = rating
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> RateButton:
+        return cls(int(match["session_id"]), int(match["rating"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await _cog(interaction).rate(interaction, self.session_id, self.rating)
+        except Exception as error:
+            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+
+
+class DetailsButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"mm:feedback:details:(?P<session_id>\d+)",
+):
+    def __init__(self, session_id: int, label: str = "Add details") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.primary,
+                custom_id=f"mm:feedback:details:{session_id}",
+            )
+        )
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> DetailsButton:
+        return cls(int(match["session_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await _cog(interaction).open_details(interaction, self.session_id)
+        except Exception as error:
+            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+
+
+def feedback_view(session_id: int, *, closed: bool = False) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for rating in RATING_LABELS:
+        button = RateButton(session_id, rating)
+        button.item.disabled = closed
+        view.add_item(button)
+    details = DetailsButton(session_id)
+    details.item.disabled = closed
+    view.add_item(details)
+    return view
+
+
+class DetailsModal(discord.ui.Modal):
+    """The feedback form; each non-empty line of next steps becomes one step."""
+
+    def __init__(self, session_id: int, current: dict[str, str]) -> None:
+        super().__init__(title="Feedback details", custom_id=f"mm:feedback:form:{session_id}")
+        self.session_id = session_id
+        self.fields: dict[str, discord.ui.TextInput[DetailsModal]] = {}
+        labels = {
+            "resources": ("Resources you were given", "Articles, books, tools…"),
+            "referrals": ("Referrals / people to contact", "Who were you pointed to?"),
+            "next_steps": ("Your next steps, one per line", "e.g. Draft the grant aims page"),
+            "comments": ("Other comments", "Anything else for the facilitators"),
+        }
+        for name, (label, placeholder) in labels.items():
+            field: discord.ui.TextInput[DetailsModal] = discord.ui.TextInput(
+                label=label,
+                custom_id=name,
+                style=discord.TextStyle.paragraph,
+                placeholder=placeholder,
+                default=current.get(name) or None,
+                required=False,
+                max_length=DETAIL_MAX,
+            )
+            self.fields[name] = field
+            self.add_item(field)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        values = {name: field.value for name, field in self.fields.items()}
+        await _cog(interaction).save_details(interaction, self.session_id, values)
+
+    async def on_error(  # type: ignore[override]  # Modal narrows View.on_error
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        await handle_interaction_error(interaction, error, "feedback form")
+
+
+STEP_BUTTONS = {
+    "done": StepStatus.DONE,
+    "partly": StepStatus.PARTLY,
+    "notyet": StepStatus.NOT_YET,
+}
+
+
+class StepButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"mm:step:(?P<status>done|partly|notyet):(?P<step_id>\d+)",
+):
+    def __init__(self, status: str, step_id: int, *, row: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=STEP_BUTTONS[status].label,
+                row=row,
+                style=discord.ButtonStyle.success
+                if status == "done"
+                else discord.ButtonStyle.secondary,
+                custom_id=f"mm:step:{status}:{step_id}",
+            )
+        )
+        self.status = STEP_BUTTONS[status]
+        self.step_id = step_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> StepButton:
+        return cls(match["status"], int(match["step_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await _cog(interaction).mark_step(interaction, self.step_id, self.status)
+        except Exception as error:
+            await handle_interaction_error(interaction, error, f"button {self.custom_id}")

@@ -1,0 +1,398 @@
+"""Feedback requests and responses, next steps, and polls."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from core.feedback import FeedbackDetails, StepStatus, next_step_lines
+from storage.convert import from_db_time, require_time, to_db_time
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class FeedbackRequest:
+    session_id: int
+    group_id: int
+    channel_id: int | None
+    message_id: int | None
+    opened_at: datetime
+    closes_at: datetime
+    remind_at: datetime
+    reminded_at: datetime | None
+    closed_at: datetime | None
+
+    def is_open(self, now: datetime) -> bool:
+        return self.closed_at is None and now < self.closes_at
+
+
+@dataclass(frozen=True)
+class FeedbackResponse:
+    session_id: int
+    user_id: int
+    rating: int | None
+    details: FeedbackDetails
+    submitted_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NextStep:
+    id: int
+    session_id: int
+    group_id: int
+    owner_id: int
+    text: str
+    status: StepStatus
+    created_at: datetime
+    status_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    guild_id: int
+    group_id: int
+    channel_id: int
+    message_id: int
+    question: str
+    options: list[str]
+    created_by: int
+    created_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None
+    results: dict[str, int] | None
+
+
+def _request(row: aiosqlite.Row) -> FeedbackRequest:
+    return FeedbackRequest(
+        session_id=row["session_id"],
+        group_id=row["group_id"],
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
+        opened_at=require_time(row["opened_at"]),
+        closes_at=require_time(row["closes_at"]),
+        remind_at=require_time(row["remind_at"]),
+        reminded_at=from_db_time(row["reminded_at"]),
+        closed_at=from_db_time(row["closed_at"]),
+    )
+
+
+def _response(row: aiosqlite.Row) -> FeedbackResponse:
+    return FeedbackResponse(
+        session_id=row["session_id"],
+        user_id=row["user_id"],
+        rating=row["rating"],
+        details=FeedbackDetails(
+            resources=row["resources"],
+            referrals=row["referrals"],
+            next_steps=row["next_steps"],
+            comments=row["comments"],
+        ),
+        submitted_at=require_time(row["submitted_at"]),
+        updated_at=require_time(row["updated_at"]),
+    )
+
+
+def _step(row: aiosqlite.Row) -> NextStep:
+    return NextStep(
+        id=row["id"],
+        session_id=row["session_id"],
+        group_id=row["group_id"],
+        owner_id=row["owner_id"],
+        text=row["text"],
+        status=StepStatus(row["status"]),
+        created_at=require_time(row["created_at"]),
+        status_at=from_db_time(row["status_at"]),
+    )
+
+
+def _poll(row: aiosqlite.Row) -> Poll:
+    return Poll(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        group_id=row["group_id"],
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
+        question=row["question"],
+        options=list(json.loads(row["options"])),
+        created_by=row["created_by"],
+        created_at=require_time(row["created_at"]),
+        closes_at=require_time(row["closes_at"]),
+        closed_at=from_db_time(row["closed_at"]),
+        results=json.loads(row["results"]) if row["results"] else None,
+    )
+
+
+class FeedbackRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def open_request(
+        self,
+        *,
+        session_id: int,
+        group_id: int,
+        opened_at: datetime,
+        closes_at: datetime,
+        remind_at: datetime,
+    ) -> FeedbackRequest:
+        await self.db.execute(
+            "INSERT OR IGNORE INTO feedback_requests (session_id, group_id, opened_at, closes_at,"
+            " remind_at) VALUES (?, ?, ?, ?, ?)",
+            (
+                session_id,
+                group_id,
+                to_db_time(opened_at),
+                to_db_time(closes_at),
+                to_db_time(remind_at),
+            ),
+        )
+        found = await self.request(session_id)
+        assert found is not None
+        return found
+
+    async def set_message(self, session_id: int, channel_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE feedback_requests SET channel_id = ?, message_id = ? WHERE session_id = ?",
+            (channel_id, message_id, session_id),
+        )
+
+    async def request(self, session_id: int) -> FeedbackRequest | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM feedback_requests WHERE session_id = ?", (session_id,)
+        )
+        return _request(row) if row else None
+
+    async def open_requests(self) -> list[FeedbackRequest]:
+        rows = await self.db.fetch_all("SELECT * FROM feedback_requests WHERE closed_at IS NULL")
+        return [_request(row) for row in rows]
+
+    async def mark_reminded(self, session_id: int, now: datetime) -> bool:
+        """Claim the reminder; False when it was already sent (so it is never sent twice)."""
+        async with (
+            self.db.transaction() as conn,
+            conn.execute(
+                "UPDATE feedback_requests SET reminded_at = ?"
+                " WHERE session_id = ? AND reminded_at IS NULL",
+                (to_db_time(now), session_id),
+            ) as cursor,
+        ):
+            return cursor.rowcount > 0
+
+    async def close(self, session_id: int, now: datetime) -> bool:
+        async with (
+            self.db.transaction() as conn,
+            conn.execute(
+                "UPDATE feedback_requests SET closed_at = ?"
+                " WHERE session_id = ? AND closed_at IS NULL",
+                (to_db_time(now), session_id),
+            ) as cursor,
+        ):
+            return cursor.rowcount > 0
+
+    # -- attendees and responses ------------------------------------------------------------
+
+    async def attendees(self, session_id: int) -> list[int]:
+        rows = await self.db.fetch_all(
+            "SELECT user_id FROM attendance WHERE session_id = ? ORDER BY first_joined_at",
+            (session_id,),
+        )
+        return [int(row["user_id"]) for row in rows]
+
+    async def latest_attended(
+        self, guild_id: int, user_id: int, group_id: int | None
+    ) -> tuple[int, int] | None:
+        """(session id, group id) of the latest ended session the person attended."""
+        sql = (
+            "SELECT s.id, s.group_id FROM sessions s JOIN attendance a ON a.session_id = s.id"
+            " WHERE s.guild_id = ? AND a.user_id = ? AND s.ended_at IS NOT NULL"
+        )
+        params: tuple[object, ...] = (guild_id, user_id)
+        if group_id is not None:
+            sql += " AND s.group_id = ?"
+            params += (group_id,)
+        row = await self.db.fetch_one(sql + " ORDER BY s.ended_at DESC, s.id DESC LIMIT 1", params)
+        return (int(row[0]), int(row[1])) if row else None
+
+    async def latest_session(self, group_id: int) -> int | None:
+        row = await self.db.fetch_one(
+            "SELECT id FROM sessions WHERE group_id = ? AND ended_at IS NOT NULL"
+            " ORDER BY ended_at DESC, id DESC LIMIT 1",
+            (group_id,),
+        )
+        return int(row[0]) if row else None
+
+    async def rate(self, session_id: int, user_id: int, rating: int, now: datetime) -> bool:
+        """Set or change the rating; True when this is the person's first response."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM feedback WHERE session_id = ? AND user_id = ?",
+                (session_id, user_id),
+            ) as cursor:
+                existed = await cursor.fetchone() is not None
+            await conn.execute(
+                "INSERT INTO feedback (session_id, user_id, rating, submitted_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, user_id) DO UPDATE SET"
+                " rating = excluded.rating, updated_at = excluded.updated_at",
+                (session_id, user_id, rating, to_db_time(now), to_db_time(now)),
+            )
+        return not existed
+
+    async def save_details(
+        self,
+        *,
+        session_id: int,
+        group_id: int,
+        user_id: int,
+        details: FeedbackDetails,
+        now: datetime,
+    ) -> tuple[bool, list[int]]:
+        """Store the form and turn its next steps into steps, replacing the ones an earlier
+        form of the same session created that nobody has marked yet. Returns (first response,
+        ids of the steps)."""
+        steps = next_step_lines(details.next_steps)
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM feedback WHERE session_id = ? AND user_id = ?",
+                (session_id, user_id),
+            ) as cursor:
+                existed = await cursor.fetchone() is not None
+            await conn.execute(
+                "INSERT INTO feedback (session_id, user_id, resources, referrals, next_steps,"
+                " comments, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (session_id, user_id) DO UPDATE SET resources = excluded.resources,"
+                " referrals = excluded.referrals, next_steps = excluded.next_steps,"
+                " comments = excluded.comments, updated_at = excluded.updated_at",
+                (
+                    session_id,
+                    user_id,
+                    details.resources,
+                    details.referrals,
+                    details.next_steps,
+                    details.comments,
+                    to_db_time(now),
+                    to_db_time(now),
+                ),
+            )
+            await conn.execute(
+                "DELETE FROM next_steps WHERE session_id = ? AND owner_id = ? AND status = 'open'",
+                (session_id, user_id),
+            )
+            ids = []
+            for text in steps:
+                cursor = await conn.execute(
+                    "INSERT INTO next_steps (session_id, group_id, owner_id, text, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (session_id, group_id, user_id, text, to_db_time(now)),
+                )
+                ids.append(int(cursor.lastrowid or 0))
+        return not existed, ids
+
+    async def response(self, session_id: int, user_id: int) -> FeedbackResponse | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM feedback WHERE session_id = ? AND user_id = ?", (session_id, user_id)
+        )
+        return _response(row) if row else None
+
+    async def responses(self, session_id: int) -> list[FeedbackResponse]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM feedback WHERE session_id = ? ORDER BY submitted_at, user_id",
+            (session_id,),
+        )
+        return [_response(row) for row in rows]
+
+    async def count_responses(self, session_id: int) -> int:
+        row = await self.db.fetch_one(
+            "SELECT COUNT(*) FROM feedback WHERE session_id = ?", (session_id,)
+        )
+        return int(row[0]) if row else 0
+
+    # -- next steps -------------------------------------------------------------------------
+
+    async def step(self, step_id: int) -> NextStep | None:
+        row = await self.db.fetch_one("SELECT * FROM next_steps WHERE id = ?", (step_id,))
+        return _step(row) if row else None
+
+    async def open_steps(self, group_id: int, owner_id: int) -> list[NextStep]:
+        """Steps not yet done (open, partly, not yet), oldest first."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM next_steps WHERE group_id = ? AND owner_id = ? AND status != 'done'"
+            " ORDER BY id",
+            (group_id, owner_id),
+        )
+        return [_step(row) for row in rows]
+
+    async def steps_of(
+        self, guild_id: int, owner_id: int, group_id: int | None, limit: int = 25
+    ) -> list[NextStep]:
+        """Open steps first, then the most recently finished ones."""
+        sql = (
+            "SELECT n.* FROM next_steps n JOIN groups g ON g.id = n.group_id"
+            " WHERE g.guild_id = ? AND n.owner_id = ?"
+        )
+        params: tuple[object, ...] = (guild_id, owner_id)
+        if group_id is not None:
+            sql += " AND n.group_id = ?"
+            params += (group_id,)
+        sql += " ORDER BY n.status = 'done', COALESCE(n.status_at, n.created_at) DESC LIMIT ?"
+        rows = await self.db.fetch_all(sql, (*params, limit))
+        return [_step(row) for row in rows]
+
+    async def set_step_status(
+        self, step_id: int, status: StepStatus, by: int, now: datetime
+    ) -> None:
+        await self.db.execute(
+            "UPDATE next_steps SET status = ?, status_at = ?, status_by = ? WHERE id = ?",
+            (status.value, to_db_time(now), by, step_id),
+        )
+
+    # -- polls ------------------------------------------------------------------------------
+
+    async def create_poll(
+        self,
+        *,
+        guild_id: int,
+        group_id: int,
+        channel_id: int,
+        message_id: int,
+        question: str,
+        options: list[str],
+        created_by: int,
+        created_at: datetime,
+        closes_at: datetime,
+    ) -> int:
+        return await self.db.execute(
+            "INSERT INTO polls (guild_id, group_id, channel_id, message_id, question, options,"
+            " created_by, created_at, closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                guild_id,
+                group_id,
+                channel_id,
+                message_id,
+                question,
+                json.dumps(options),
+                created_by,
+                to_db_time(created_at),
+                to_db_time(closes_at),
+            ),
+        )
+
+    async def poll(self, poll_id: int) -> Poll | None:
+        row = await self.db.fetch_one("SELECT * FROM polls WHERE id = ?", (poll_id,))
+        return _poll(row) if row else None
+
+    async def open_polls(self) -> list[Poll]:
+        rows = await self.db.fetch_all("SELECT * FROM polls WHERE closed_at IS NULL")
+        return [_poll(row) for row in rows]
+
+    async def close_poll(self, poll_id: int, results: dict[str, int], now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE polls SET results = ?, closed_at = ? WHERE id = ? AND closed_at IS NULL",
+            (json.dumps(results), to_db_time(now), poll_id),
+        )
