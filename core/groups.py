@@ -53,6 +53,6 @@ def has_mass_mention(text: str) -> bool:
 
 
 def channel_slug(name: str) -> str:
-    """A Discord text-channel name for a group: lowercase words joined by hyphens."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
-    return (slug or "group")[:90]
+    """A Discord text-channel name for a group: lowercase words (any script) joined by hyphens."""
+    slug = re.sub(r"[\W_]+", "-", name.lower())[:90].strip("-")
+    return slug or "group"

@@ -53,9 +53,15 @@ def all_timezones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
+@lru_cache(maxsize=1)
+def _zones_by_key() -> dict[str, str]:
+    return {name.casefold(): name for name in all_timezones()}
+
+
 def parse_timezone(text: str) -> ZoneInfo:
-    name = text.strip()
-    if name not in all_timezones():
+    """An IANA zone name, in any case (`america/toronto` is `America/Toronto`)."""
+    name = _zones_by_key().get(text.strip().replace(" ", "_").casefold())
+    if name is None:
         raise UserError(
             f"`{text}` is not a time zone I know: use an IANA name such as `America/Toronto` "
             "(start typing a city and pick from the list)."

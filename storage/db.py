@@ -6,8 +6,10 @@ from blocking it. Every change a user makes is committed before the bot says it 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -53,6 +55,11 @@ class Database:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
+        # One transaction at a time on the one connection: a second `BEGIN` from another task
+        # would fail with "cannot start a transaction within a transaction".
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[object] | None = None
+        self._savepoints = 0
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -64,12 +71,16 @@ class Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA busy_timeout = 5000")
         self._conn = conn
         try:
+            # Every cursor is read to the end and closed: a pragma that returns a row and is
+            # left open keeps a statement in progress, and the next COMMIT then fails.
+            mode = await self._scalar("PRAGMA journal_mode = WAL")
+            if str(mode).lower() != "wal":
+                log.warning("%s is not in WAL mode (journal_mode=%s)", self.path, mode)
+            await self._run("PRAGMA foreign_keys = ON")
+            await self._run("PRAGMA synchronous = NORMAL")
+            await self._scalar("PRAGMA busy_timeout = 5000")
             await self.migrate()
         except BaseException:
             await self.close()
@@ -80,10 +91,23 @@ class Database:
             await self._conn.close()
             self._conn = None
 
+    async def _run(self, sql: str, params: tuple[object, ...] = ()) -> None:
+        async with self.conn.execute(sql, params) as cursor:
+            await cursor.fetchall()
+
+    async def _scalar(self, sql: str) -> object:
+        async with self.conn.execute(sql) as cursor:
+            rows = list(await cursor.fetchall())
+        return rows[0][0] if rows else None
+
+    async def _rollback(self) -> None:
+        """Roll back unless SQLite already did (some errors end the transaction themselves)."""
+        if self.conn.in_transaction:
+            await self._run("ROLLBACK")
+
     async def schema_version(self) -> int:
-        async with self.conn.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        value = await self._scalar("PRAGMA user_version")
+        return int(value) if isinstance(value, int) else 0
 
     async def migrate(self) -> int:
         """Apply every migration newer than the database, each in its own transaction."""
@@ -99,27 +123,51 @@ class Database:
             if migration.version <= current:
                 continue
             log.info("applying migration %s", migration.name)
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
+            async with self.transaction():
                 for statement in _split_statements(migration.sql):
-                    await self.conn.execute(statement)
-                await self.conn.execute(f"PRAGMA user_version = {migration.version}")
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
+                    await self._run(statement)
+                await self._run(f"PRAGMA user_version = {migration.version}")
         return await self.schema_version()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One atomic unit of work; committed when the block exits without error."""
-        await self.conn.execute("BEGIN IMMEDIATE")
+        """One atomic unit of work; committed when the block exits without error.
+
+        Transactions of different tasks wait for each other. A transaction opened inside another
+        one by the same task becomes a savepoint of it."""
+        task = asyncio.current_task()
+        if task is not None and self._owner is task:
+            async with self._savepoint():
+                yield self.conn
+            return
+        async with self._lock:
+            self._owner = task
+            try:
+                await self._run("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                    await self._run("COMMIT")
+                except BaseException:
+                    await self._rollback()
+                    raise
+            finally:
+                self._owner = None
+
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[None]:
+        self._savepoints += 1
+        name = f"nested_{self._savepoints}"
         try:
-            yield self.conn
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        await self.conn.execute("COMMIT")
+            await self._run(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                await self._run(f"ROLLBACK TO {name}")
+                await self._run(f"RELEASE {name}")
+                raise
+            await self._run(f"RELEASE {name}")
+        finally:
+            self._savepoints -= 1
 
     async def fetch_all(self, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
         async with self.conn.execute(sql, params) as cursor:
@@ -136,8 +184,21 @@ class Database:
 
 
 def _split_statements(sql: str) -> list[str]:
-    """Split a migration into statements (executescript would commit on its own)."""
-    without_comments = "\n".join(
-        line for line in sql.splitlines() if not line.lstrip().startswith("--")
-    )
-    return [s.strip() for s in without_comments.split(";") if s.strip()]
+    """Split a migration into statements (executescript would commit on its own).
+
+    A statement ends at a `;` that SQLite itself considers the end of a complete statement, so
+    semicolons inside string literals, comments or trigger bodies do not split it."""
+    statements: list[str] = []
+    start = 0
+    for index, char in enumerate(sql):
+        if char == ";" and sqlite3.complete_statement(sql[start : index + 1]):
+            statements.append(sql[start : index + 1])
+            start = index + 1
+    rest = sql[start:]
+    if _without_comments(rest).strip():
+        raise ValueError(f"a migration ends with an incomplete statement: {rest.strip()!r}")
+    return [s.strip() for s in statements if _without_comments(s).strip(" \t\r\n;")]
+
+
+def _without_comments(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))

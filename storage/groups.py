@@ -105,11 +105,13 @@ class GroupRepository:
         return [_group(row) for row in rows]
 
     async def search(self, guild_id: int, text: str, limit: int = 25) -> list[Group]:
-        pattern = "%" + text.casefold().replace("%", "").replace("_", "") + "%"
+        """Groups whose name contains the text, any case; names that start with it first, then
+        active before archived groups. `%` and `_` are matched literally."""
+        needle = name_key(text)
         rows = await self.db.fetch_all(
-            "SELECT * FROM groups WHERE guild_id = ? AND name_key LIKE ?"
-            " ORDER BY archived_at IS NOT NULL, name_key LIMIT ?",
-            (guild_id, pattern, limit),
+            "SELECT * FROM groups WHERE guild_id = ? AND instr(name_key, ?) > 0"
+            " ORDER BY instr(name_key, ?) != 1, archived_at IS NOT NULL, name_key LIMIT ?",
+            (guild_id, needle, needle, limit),
         )
         return [_group(row) for row in rows]
 
@@ -164,6 +166,19 @@ class GroupRepository:
             )
         return True
 
+    async def restore_member(self, membership: Membership) -> None:
+        """Put back a membership exactly as it was (undoing a removal Discord refused)."""
+        await self.db.execute(
+            "INSERT OR IGNORE INTO memberships (group_id, user_id, is_facilitator, joined_at)"
+            " VALUES (?, ?, ?, ?)",
+            (
+                membership.group_id,
+                membership.user_id,
+                int(membership.is_facilitator),
+                to_db_time(membership.joined_at),
+            ),
+        )
+
     async def remove_member(self, group_id: int, user_id: int) -> None:
         await self.db.execute(
             "DELETE FROM memberships WHERE group_id = ? AND user_id = ?", (group_id, user_id)
@@ -174,6 +189,50 @@ class GroupRepository:
             "UPDATE memberships SET is_facilitator = ? WHERE group_id = ? AND user_id = ?",
             (int(value), group_id, user_id),
         )
+
+    async def remove_user_from_guild(self, guild_id: int, user_id: int) -> list[int]:
+        """Someone left the server: drop their memberships there. Returns the groups affected."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT m.group_id FROM memberships m JOIN groups g ON g.id = m.group_id"
+                " WHERE g.guild_id = ? AND m.user_id = ? ORDER BY m.group_id",
+                (guild_id, user_id),
+            ) as cursor:
+                group_ids = [int(row[0]) for row in await cursor.fetchall()]
+            for group_id in group_ids:
+                await conn.execute(
+                    "DELETE FROM memberships WHERE group_id = ? AND user_id = ?",
+                    (group_id, user_id),
+                )
+        return group_ids
+
+    async def promote_if_leaderless(self, group_id: int) -> int | None:
+        """Make the longest-standing member facilitator of a group that has members but no
+        facilitator left. Returns who was promoted, if anyone."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT user_id, is_facilitator FROM memberships WHERE group_id = ?"
+                " ORDER BY joined_at, user_id",
+                (group_id,),
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+            if not rows or any(row["is_facilitator"] for row in rows):
+                return None
+            chosen = int(rows[0]["user_id"])
+            await conn.execute(
+                "UPDATE memberships SET is_facilitator = 1 WHERE group_id = ? AND user_id = ?",
+                (group_id, chosen),
+            )
+        return chosen
+
+    async def member_counts(self, guild_id: int) -> dict[int, int]:
+        """How many members each group of the guild has (groups with none are absent)."""
+        rows = await self.db.fetch_all(
+            "SELECT m.group_id, COUNT(*) FROM memberships m JOIN groups g ON g.id = m.group_id"
+            " WHERE g.guild_id = ? GROUP BY m.group_id",
+            (guild_id,),
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
 
     async def groups_of_user(self, guild_id: int, user_id: int) -> list[Group]:
         rows = await self.db.fetch_all(

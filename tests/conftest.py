@@ -20,5 +20,11 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def simcord_bot(settings: Settings):  # type: ignore[no-untyped-def]
-    return create_bot(settings)
+async def simcord_bot(settings: Settings, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The bot under test. SimCord detaches bots without closing them, so the database
+    thread is closed here; otherwise a failing test would leave pytest hanging at exit."""
+    bot = create_bot(settings)
+    yield bot
+    env = request.node.funcargs.get("simcord_env")
+    for built in {bot, getattr(env, "bot", bot)}:
+        await built.storage.close()

@@ -13,20 +13,19 @@ import discord
 from core.groups import channel_slug
 from core.models import Group, GuildSettings
 
+# Discord lets the bot allow or deny in an overwrite only permissions it holds itself, so these
+# name nothing beyond bot.REQUIRED_PERMISSIONS (speaking comes from the server's own settings).
 MEMBER_ACCESS = discord.PermissionOverwrite(
     view_channel=True,
     send_messages=True,
     read_message_history=True,
     connect=True,
-    speak=True,
-    use_voice_activation=True,
 )
 READ_ONLY = discord.PermissionOverwrite(
     view_channel=True,
     send_messages=False,
     read_message_history=True,
     connect=False,
-    speak=False,
 )
 BOT_ACCESS = discord.PermissionOverwrite(
     view_channel=True,
@@ -130,11 +129,7 @@ async def create_resources(
         )
         made.append(voice)
     except BaseException:
-        for thing in reversed(made):
-            try:
-                await thing.delete(reason="undoing a group that could not be created")
-            except discord.HTTPException:
-                continue
+        await _delete_all(made)
         raise
     return GroupResources(role=role, category=category, text=text, voice=voice)
 
@@ -142,36 +137,65 @@ async def create_resources(
 async def repair_resources(
     guild: discord.Guild, group: Group, settings: GuildSettings, *, reason: str
 ) -> GroupResources:
-    """Recreate whatever of the group's role and channels was deleted by hand."""
+    """Recreate whatever of the group's role and channels was deleted by hand.
+
+    Surviving channels get the overwrites again (a recreated role is a new role) and are put back
+    in the category. If Discord refuses part-way, what this call made is deleted again."""
     found = find_resources(guild, group)
-    role = found.role or await guild.create_role(name=group.name, mentionable=False, reason=reason)
-    overwrites = overwrites_for(guild, role, settings, archived=group.archived)
-    category = found.category or await guild.create_category(
-        group.name, overwrites=overwrites, reason=reason
-    )
-    text = found.text
-    if text is None:
-        text = await guild.create_text_channel(
-            channel_slug(group.name), category=category, overwrites=overwrites, reason=reason
-        )
-    voice = found.voice
-    if voice is None:
-        voice = await guild.create_voice_channel(
-            group.name, category=category, overwrites=overwrites, reason=reason
-        )
-    if found.role is None:
-        for channel in (category, text, voice):
-            await channel.edit(overwrites=overwrites, reason=reason)
+    made: list[discord.abc.GuildChannel | discord.Role] = []
+    try:
+        role = found.role
+        if role is None:
+            role = await guild.create_role(name=group.name, mentionable=False, reason=reason)
+            made.append(role)
+        overwrites = overwrites_for(guild, role, settings, archived=group.archived)
+        category = found.category
+        if category is None:
+            category = await guild.create_category(group.name, overwrites=overwrites, reason=reason)
+            made.append(category)
+        text = found.text
+        if text is None:
+            text = await guild.create_text_channel(
+                channel_slug(group.name), category=category, overwrites=overwrites, reason=reason
+            )
+            made.append(text)
+        voice = found.voice
+        if voice is None:
+            voice = await guild.create_voice_channel(
+                group.name, category=category, overwrites=overwrites, reason=reason
+            )
+            made.append(voice)
+    except BaseException:
+        await _delete_all(made)
+        raise
+    if found.role is None and found.category is not None:
+        await found.category.edit(overwrites=overwrites, reason=reason)
+    for kept in (found.text, found.voice):
+        if kept is None:
+            continue
+        if found.role is None or kept.category_id != category.id:
+            await kept.edit(category=category, overwrites=overwrites, reason=reason)
     return GroupResources(role=role, category=category, text=text, voice=voice)
 
 
-async def set_archived_permissions(
+async def _delete_all(made: list[discord.abc.GuildChannel | discord.Role]) -> None:
+    for thing in reversed(made):
+        try:
+            await thing.delete(reason="undoing a group set-up that could not be finished")
+        except discord.HTTPException:
+            continue
+
+
+async def apply_permissions(
     guild: discord.Guild, group: Group, settings: GuildSettings, *, reason: str
-) -> None:
+) -> bool:
+    """Set the overwrites the group should have now (read-only once archived, the current
+    moderator roles) on its category and channels. False when its role is gone."""
     found = find_resources(guild, group)
     if found.role is None:
-        return
-    overwrites = overwrites_for(guild, found.role, settings, archived=True)
+        return False
+    overwrites = overwrites_for(guild, found.role, settings, archived=group.archived)
     for channel in (found.category, found.text, found.voice):
         if channel is not None:
             await channel.edit(overwrites=overwrites, reason=reason)
+    return True

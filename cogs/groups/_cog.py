@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -21,12 +23,12 @@ from cogs.common.access import (
     resolve_group,
 )
 from cogs.common.audit import record_action
-from cogs.common.replies import defer, reply
+from cogs.common.replies import NO_PINGS, defer, reply
 from cogs.groups._channels import (
     GroupResources,
+    apply_permissions,
     create_resources,
     find_resources,
-    set_archived_permissions,
 )
 from cogs.groups._views import RecreateButton
 from cogs.profiles import timezone_autocomplete
@@ -38,14 +40,47 @@ from core.timeparse import parse_timezone
 if TYPE_CHECKING:
     from bot import MastermindBot
 
+log = logging.getLogger(__name__)
 
-def require_resources(group: Group, found: GroupResources, *need: str) -> None:
-    missing = [name for name in found.missing() if name in need]
+
+def require_resources(group: Group, found: GroupResources) -> None:
+    """Refuse, naming exactly what was deleted, while the group's role or channels are gone."""
+    missing = found.missing()
     if missing:
+        what = _join_words(missing)
+        verb, them = ("was", "it") if len(missing) == 1 else ("were", "them")
         raise UserError(
-            f"The {' and '.join(missing)} of **{group.name}** was deleted. A facilitator can "
-            "recreate it from `/group info`."
+            f"The {what} of **{group.name}** {verb} deleted, so nobody can join it right now. "
+            f"A facilitator can recreate {them} with the button under `/group info "
+            f"{group.name}`."
         )
+
+
+def _join_words(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+FIELD_LIMIT = 1024
+DESCRIPTION_LIMIT = 4096
+
+
+def chunk_lines(lines: list[str], limit: int) -> list[str]:
+    """Join lines into texts of at most `limit` characters, never splitting a line (a line
+    longer than the limit is cut)."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        line = line if len(line) <= limit else line[: limit - 1] + "…"
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            candidate = line
+        current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def local_time(now: datetime, zone: str | None) -> str:
@@ -117,9 +152,15 @@ class GroupsCog(commands.Cog):
                 created_by=member.id,
                 now=self.bot.clock(),
             )
-        except BaseException:
+        except BaseException as error:
             for thing in (made.voice, made.text, made.category, made.role):
-                await thing.delete(reason="group could not be saved")
+                try:
+                    await thing.delete(reason="group could not be saved")
+                except discord.HTTPException:
+                    continue
+            if isinstance(error, sqlite3.IntegrityError):
+                # Someone created a group of the same name a moment earlier.
+                raise UserError(f"There is already a group called **{clean}** here.") from None
             raise
         await member.add_roles(made.role, reason=f"created {group.name}")
         await reply(
@@ -180,7 +221,7 @@ class GroupsCog(commands.Cog):
         if membership.is_facilitator:
             raise UserError(f"{member.mention} is already a facilitator of **{found.name}**.")
         await self.bot.storage.groups.set_facilitator(found.id, member.id, True)
-        await self._audit(actor, "group.facilitator", f"{found.name}: {member.id}")
+        await self._audit(actor, "group.facilitator", f"{found.name}: {member.mention}")
         await reply(interaction, f"{member.mention} is now a facilitator of **{found.name}**.")
 
     @group.command(name="info", description="Members, facilitators and meetings of a group")
@@ -197,11 +238,13 @@ class GroupsCog(commands.Cog):
             colour=discord.Colour.blurple(),
         )
         lines = [member_line(m, profiles.get(m.user_id), now) for m in memberships]
-        embed.add_field(
-            name=f"Members ({len(memberships)}/{found.capacity})",
-            value="\n".join(lines) or "nobody yet",
-            inline=False,
-        )
+        # A field holds at most 1024 characters: a full group with long institutions needs more.
+        for index, chunk in enumerate(chunk_lines(lines, FIELD_LIMIT) or ["nobody yet"]):
+            embed.add_field(
+                name=f"Members ({len(memberships)}/{found.capacity})" if index == 0 else "\u200b",
+                value=chunk,
+                inline=False,
+            )
         facilitators = [f"<@{m.user_id}>" for m in memberships if m.is_facilitator]
         embed.add_field(name="Facilitators", value=", ".join(facilitators) or "none")
         embed.add_field(name="Time zone", value=found.timezone or "not set")
@@ -228,16 +271,22 @@ class GroupsCog(commands.Cog):
         if not groups:
             await reply(interaction, "There are no groups yet. Start one with `/group create`.")
             return
+        counts = await self.bot.storage.groups.member_counts(member.guild.id)
         lines = []
         for found in groups:
-            count = len(await self.bot.storage.groups.members(found.id))
+            count = counts.get(found.id, 0)
             state = (
                 "archived"
                 if found.archived
                 else ("full" if count >= found.capacity else f"{found.capacity - count} seats free")
             )
             lines.append(f"**{found.name}** · {count}/{found.capacity} · {state}")
-        embed = discord.Embed(title="Mastermind groups", description="\n".join(lines))
+        chunks = chunk_lines(lines, DESCRIPTION_LIMIT - 40)
+        description = chunks[0]
+        if len(chunks) > 1:
+            shown = description.count("\n") + 1
+            description += f"\n… and {len(lines) - shown} more: type in `/group info` to find one."
+        embed = discord.Embed(title="Mastermind groups", description=description)
         await reply(interaction, embed=embed)
 
     @group.command(name="archive", description="Archive a group: read-only channels (moderators)")
@@ -247,19 +296,42 @@ class GroupsCog(commands.Cog):
         found = await resolve_group(interaction, group)
         await require_moderator(self.bot, actor)
         require_active(found)
+        require_bot_permissions(actor.guild, "manage_roles", "manage_channels")
         await defer(interaction)
         await self.bot.before_group_archived(found)
         await self.bot.storage.groups.archive(found.id, self.bot.clock())
         archived = await self.bot.storage.groups.get(found.id)
         assert archived is not None
         settings = await self.bot.storage.guilds.settings(actor.guild.id)
-        await set_archived_permissions(
+        await apply_permissions(
             actor.guild, archived, settings, reason=f"archived by {actor} ({actor.id})"
         )
         await self._audit(actor, "group.archive", found.name)
         await reply(
             interaction, f"Archived **{found.name}**: its channels are read-only; data is kept."
         )
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """Someone left the server: free their seats, and keep every group led."""
+        storage = self.bot.storage.groups
+        for group_id in await storage.remove_user_from_guild(payload.guild_id, payload.user.id):
+            promoted = await storage.promote_if_leaderless(group_id)
+            group = await storage.get(group_id)
+            guild = self.bot.get_guild(payload.guild_id)
+            if promoted is None or group is None or guild is None or group.archived:
+                continue
+            text = find_resources(guild, group).text
+            if text is None:
+                continue
+            try:
+                await text.send(
+                    f"<@{payload.user.id}> left the server, so <@{promoted}> is now a "
+                    f"facilitator of **{group.name}**.",
+                    allowed_mentions=NO_PINGS,
+                )
+            except discord.HTTPException:
+                log.warning("could not tell group %s about its new facilitator", group_id)
 
     async def _add(
         self,
@@ -276,7 +348,7 @@ class GroupsCog(commands.Cog):
         if await self.bot.storage.groups.membership(group.id, member.id) is not None:
             raise UserError(f"{you} already in **{group.name}**.")
         found = find_resources(member.guild, group)
-        require_resources(group, found, "role")
+        require_resources(group, found)
         require_bot_permissions(member.guild, "manage_roles")
         added = await self.bot.storage.groups.add_member(
             group.id, member.id, self.bot.clock(), capacity=group.capacity
@@ -289,12 +361,15 @@ class GroupsCog(commands.Cog):
         except BaseException:
             await self.bot.storage.groups.remove_member(group.id, member.id)
             raise
+        promoted = await self.bot.storage.groups.promote_if_leaderless(group.id)
+        lead = " They are its facilitator now." if promoted == member.id else ""
         if added_by is not None:
-            await self._audit(added_by, "group.add", f"{group.name}: {member.id}")
-            await reply(interaction, f"Added {member.mention} to **{group.name}**.")
+            await self._audit(added_by, "group.add", f"{group.name}: {member.mention}")
+            await reply(interaction, f"Added {member.mention} to **{group.name}**.{lead}")
         else:
             where = f" Its channel is {found.text.mention}." if found.text else ""
-            await reply(interaction, f"Welcome to **{group.name}**!{where}")
+            lead = " The group had no facilitator: you are it now." if lead else ""
+            await reply(interaction, f"Welcome to **{group.name}**!{where}{lead}")
 
     async def _remove(
         self,
@@ -316,12 +391,19 @@ class GroupsCog(commands.Cog):
                 "else facilitator first with `/group facilitator`."
             )
         found = find_resources(member.guild, group)
-        await self.bot.storage.groups.remove_member(group.id, member.id)
-        if found.role is not None and found.role in member.roles:
+        has_role = found.role is not None and found.role in member.roles
+        if has_role:
+            # Checked before anything changes, so a refusal leaves the membership as it was.
             require_bot_permissions(member.guild, "manage_roles")
-            await member.remove_roles(found.role, reason=f"left {group.name}")
+        await self.bot.storage.groups.remove_member(group.id, member.id)
+        if has_role and found.role is not None:
+            try:
+                await member.remove_roles(found.role, reason=f"left {group.name}")
+            except BaseException:
+                await self.bot.storage.groups.restore_member(membership)
+                raise
         if removed_by is not None:
-            await self._audit(removed_by, "group.remove", f"{group.name}: {member.id}")
+            await self._audit(removed_by, "group.remove", f"{group.name}: {member.mention}")
             await reply(interaction, f"Removed {member.mention} from **{group.name}**.")
         else:
             await reply(interaction, f"You left **{group.name}**.")

@@ -7,10 +7,16 @@ from typing import Any
 
 import discord
 
-from cogs.common.access import bot_of, guild_member, require_facilitator
+from cogs.common.access import (
+    bot_of,
+    guild_member,
+    require_bot_permissions,
+    require_facilitator,
+)
+from cogs.common.audit import record_action
 from cogs.common.errors import handle_interaction_error
 from cogs.common.replies import defer, reply
-from cogs.groups._channels import repair_resources
+from cogs.groups._channels import find_resources, repair_resources
 from core.errors import UserError
 
 
@@ -51,6 +57,11 @@ class RecreateButton(
         if group is None or group.guild_id != member.guild.id:
             raise UserError("That group no longer exists.")
         await require_facilitator(bot, member, group)
+        missing = find_resources(member.guild, group).missing()
+        if not missing:
+            await reply(interaction, f"Nothing of **{group.name}** is missing any more.")
+            return
+        require_bot_permissions(member.guild, "manage_roles", "manage_channels")
         await defer(interaction)
         settings = await bot.storage.guilds.settings(member.guild.id)
         made = await repair_resources(
@@ -68,4 +79,8 @@ class RecreateButton(
             person = member.guild.get_member(membership.user_id)
             if person is not None and made.role not in person.roles:
                 await person.add_roles(made.role, reason=f"member of {group.name}")
-        await reply(interaction, f"Recreated **{group.name}**: {made.text.mention}.")
+        await record_action(bot, member, "group.recreate", f"{group.name}: {', '.join(missing)}")
+        await reply(
+            interaction,
+            f"Recreated the {', '.join(missing)} of **{group.name}**: {made.text.mention}.",
+        )

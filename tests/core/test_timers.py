@@ -1,0 +1,288 @@
+"""The timer service on the real event loop with a clock the test controls.
+
+The clock is moved past deadlines before the loop looks, so due work runs at once and no test
+waits in real time: `settle()` only yields to the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.timers import TimerService
+
+T = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime = T) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, seconds: float) -> datetime:
+        return T + timedelta(seconds=seconds)
+
+    def move_to(self, seconds: float) -> None:
+        self.now = self.at(seconds)
+
+
+async def settle(rounds: int = 20) -> None:
+    """Let every runnable task run; no real time passes."""
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+
+
+class Recorder:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.calls: list[tuple[str, int, datetime]] = []
+
+    def handler(self, kind: str):  # type: ignore[no-untyped-def]
+        async def handle(ident: int, now: datetime) -> None:
+            self.calls.append((kind, ident, now))
+
+        return handle
+
+    @property
+    def idents(self) -> list[tuple[str, int]]:
+        return [(kind, ident) for kind, ident, _ in self.calls]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def timers(clock: Clock) -> AsyncIterator[TimerService]:
+    service = TimerService(clock)
+    yield service
+    await service.stop()
+
+
+@pytest.fixture
+def recorder(clock: Clock, timers: TimerService) -> Recorder:
+    rec = Recorder(clock)
+    timers.register("reminder", rec.handler("reminder"))
+    timers.register("session", rec.handler("session"))
+    return rec
+
+
+async def test_due_work_runs_in_deadline_order(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    timers.schedule("reminder", 1, clock.at(30))
+    timers.schedule("session", 2, clock.at(10))
+    timers.schedule("reminder", 3, clock.at(20))
+    assert len(timers) == 3 and timers.pending("session", 2) == clock.at(10)
+
+    clock.move_to(60)
+    timers.start()
+    await settle()
+
+    assert recorder.idents == [("session", 2), ("reminder", 3), ("reminder", 1)]
+    assert all(now == clock.at(60) for _, _, now in recorder.calls), "handlers get the clock"
+    assert len(timers) == 0 and timers.pending("reminder", 1) is None
+
+
+async def test_work_not_yet_due_waits_and_an_earlier_deadline_wakes_the_loop(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    timers.start()
+    timers.schedule("session", 1, clock.at(3600))
+    await settle()
+    assert recorder.calls == []
+    assert timers.pending("session", 1) == clock.at(3600)
+
+    # The loop sleeps towards an hour from now; an earlier deadline must not wait that long.
+    timers.schedule("reminder", 2, clock.at(0))
+    await settle()
+    assert recorder.idents == [("reminder", 2)]
+
+    # An hour later (the test's clock jumps; a real sleep would end on time by itself), the
+    # next wake-up runs everything that is due, in deadline order.
+    clock.move_to(3601)
+    timers.schedule("reminder", 3, clock.at(1))
+    await settle()
+    assert recorder.idents == [("reminder", 2), ("reminder", 3), ("session", 1)]
+
+
+async def test_an_idle_loop_wakes_for_new_work(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    timers.start()
+    await settle()
+    timers.schedule("session", 7, clock.at(-1))
+    await settle()
+    assert recorder.idents == [("session", 7)]
+
+
+async def test_rescheduling_replaces_the_deadline(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    timers.schedule("session", 1, clock.at(50))
+    timers.schedule("session", 1, clock.at(5))  # brought forward
+    timers.schedule("session", 2, clock.at(5))
+    timers.schedule("session", 2, clock.at(500))  # pushed back
+    assert len(timers) == 2
+
+    clock.move_to(10)
+    timers.start()
+    await settle()
+    assert recorder.idents == [("session", 1)]
+    assert timers.pending("session", 2) == clock.at(500)
+
+    # The old deadline of session 1 leaves nothing behind.
+    clock.move_to(60)
+    timers.schedule("reminder", 9, clock.at(60))
+    await settle()
+    assert recorder.idents == [("session", 1), ("reminder", 9)]
+
+
+async def test_cancelling_a_deadline(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    timers.schedule("session", 1, clock.at(5))
+    timers.schedule("session", 1, None)
+    timers.schedule("session", 2, None)  # cancelling nothing is fine
+    assert len(timers) == 0 and timers.pending("session", 1) is None
+
+    clock.move_to(10)
+    timers.start()
+    timers.schedule("reminder", 3, clock.at(10))
+    await settle()
+    assert recorder.idents == [("reminder", 3)]
+
+
+async def test_overdue_work_runs_once(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    # Re-armed at start-up from the database: all of it fell due while the bot was down.
+    for _ in range(3):
+        timers.schedule("session", 1, clock.at(-7200))
+    timers.schedule("reminder", 2, clock.at(-3600))
+    timers.start()
+    await settle()
+    await settle()
+
+    assert sorted(recorder.idents) == [("reminder", 2), ("session", 1)]
+    assert recorder.idents[0] == ("session", 1), "the oldest first"
+
+
+async def test_a_failing_handler_does_not_stop_the_loop(
+    clock: Clock, timers: TimerService, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(ident: int, now: datetime) -> None:
+        raise RuntimeError(f"broken {ident}")
+
+    timers.register("broken", broken)
+    timers.schedule("broken", 1, clock.at(0))
+    timers.schedule("session", 2, clock.at(1))
+    clock.move_to(5)
+    with caplog.at_level(logging.ERROR, logger="core.timers"):
+        timers.start()
+        await settle()
+    assert recorder.idents == [("session", 2)]
+    assert any("timer broken:1 failed" in r.getMessage() for r in caplog.records)
+
+    timers.schedule("session", 3, clock.at(5))
+    await settle()
+    assert recorder.idents == [("session", 2), ("session", 3)]
+
+
+async def test_an_unknown_kind_is_logged_and_skipped(
+    clock: Clock, timers: TimerService, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    timers.schedule("nobody", 1, clock.at(0))
+    timers.schedule("session", 2, clock.at(0))
+    with caplog.at_level(logging.ERROR, logger="core.timers"):
+        timers.start()
+        await settle()
+    assert recorder.idents == [("session", 2)]
+    assert any("no handler for timer kind nobody" in r.getMessage() for r in caplog.records)
+
+
+async def test_one_key_never_runs_twice_at_once(clock: Clock, timers: TimerService) -> None:
+    release = asyncio.Event()
+    running = 0
+    most = 0
+    runs = 0
+
+    async def slow(ident: int, now: datetime) -> None:
+        nonlocal running, most, runs
+        running += 1
+        runs += 1
+        most = max(most, running)
+        try:
+            if runs == 1:
+                await release.wait()
+        finally:
+            running -= 1
+
+    timers.register("slow", slow)
+    timers.schedule("slow", 1, clock.at(0))
+    timers.start()
+    await settle()
+    assert runs == 1 and running == 1
+
+    # Due again while the first run is still going: it waits for that run to finish.
+    timers.schedule("slow", 1, clock.at(0))
+    await settle()
+    assert runs == 1 and timers.pending("slow", 1) == clock.at(0)
+
+    release.set()
+    await settle()
+    assert runs == 2 and most == 1 and running == 0
+    assert timers.pending("slow", 1) is None
+
+
+async def test_a_handler_can_arm_its_own_next_deadline(clock: Clock, timers: TimerService) -> None:
+    seen: list[datetime] = []
+
+    async def tick(ident: int, now: datetime) -> None:
+        seen.append(now)
+        if len(seen) < 3:
+            clock.now = now + timedelta(seconds=60)
+            timers.schedule("tick", ident, clock.now)
+
+    timers.register("tick", tick)
+    timers.schedule("tick", 1, clock.at(0))
+    timers.start()
+    await settle(60)
+    assert seen == [clock.at(0), clock.at(60), clock.at(120)]
+    assert len(timers) == 0
+
+
+async def test_stop_cancels_running_work_and_nothing_runs_afterwards(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    cancelled = asyncio.Event()
+
+    async def forever(ident: int, now: datetime) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    timers.register("forever", forever)
+    timers.schedule("forever", 1, clock.at(0))
+    timers.start()
+    await settle()
+
+    await timers.stop()
+    assert cancelled.is_set()
+    timers.schedule("session", 2, clock.at(0))
+    await settle()
+    assert recorder.calls == []
+    assert timers.pending("session", 2) == clock.at(0), "kept for the next start"
+
+    timers.start()
+    await settle()
+    assert recorder.idents == [("session", 2)]
