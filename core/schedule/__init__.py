@@ -6,6 +6,14 @@ UTC instants.
 
 from core.schedule.findtime import MemberHours, MemberLocalTime, Slot, find_slots, fits_hours
 from core.schedule.ics import calendar_ics, event_uid
+from core.schedule.model import Schedule
+from core.schedule.planner import (
+    DueReminder,
+    due_reminder,
+    event_meeting,
+    next_check,
+    upcoming_meeting,
+)
 from core.schedule.recurrence import (
     DEFAULT_DURATION_MINUTES,
     MAX_DURATION_MINUTES,
@@ -36,12 +44,16 @@ __all__ = [
     "MIN_DURATION_MINUTES",
     "MIN_EVERY_WEEKS",
     "REMINDER_KINDS",
+    "DueReminder",
     "MemberHours",
     "MemberLocalTime",
     "Recurrence",
+    "Schedule",
     "Slot",
     "calendar_ics",
     "discord_timestamp",
+    "due_reminder",
+    "event_meeting",
     "event_uid",
     "find_slots",
     "fits_hours",
@@ -49,10 +61,12 @@ __all__ = [
     "is_occurrence",
     "local_start",
     "make_recurrence",
+    "next_check",
     "next_occurrence",
     "occurrences",
     "prune_skipped",
     "reminder_text",
     "reminder_times",
     "series_after",
+    "upcoming_meeting",
 ]

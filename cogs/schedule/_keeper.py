@@ -1,0 +1,326 @@
+"""Keeps each group's schedule true on Discord: one scheduled event for the next meeting, and
+the reminders in the group's channel, each posted once.
+
+Everything for one group runs under that group's lock, from the timer, a command, the
+start-up check or the event-deleted listener alike, so two of them never create two events.
+The database is updated before anything is deleted on Discord, so the bot's own deletions
+are never taken for deletions by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+
+from cogs.common.replies import NO_PINGS
+from core.models import Group
+from core.schedule import (
+    Recurrence,
+    due_reminder,
+    event_meeting,
+    format_recurrence,
+    next_check,
+    reminder_text,
+    upcoming_meeting,
+)
+from core.schedule.model import Schedule
+
+if TYPE_CHECKING:
+    from bot import MastermindBot
+
+log = logging.getLogger(__name__)
+
+TIMER_KIND = "schedule"
+# When the event could not be made (Discord error, voice channel deleted), look again after:
+RETRY = timedelta(minutes=15)
+# Skips and reminder records of meetings this long past are forgotten.
+KEEP_PAST = timedelta(days=1)
+ALIVE = (discord.EventStatus.scheduled, discord.EventStatus.active)
+
+
+def event_name(group: Group) -> str:
+    return f"{group.name} · Mastermind meeting"[:100]
+
+
+def event_description(group: Group, rec: Recurrence) -> str:
+    return (
+        f"{format_recurrence(rec)}. The meeting happens in this voice channel; reminders are "
+        "posted in the group's text channel."
+    )[:1000]
+
+
+class ScheduleKeeper:
+    def __init__(self, bot: MastermindBot) -> None:
+        self.bot = bot
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def lock(self, group_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(group_id, asyncio.Lock())
+
+    # ------------------------------------------------------------------ entry points
+
+    async def on_timer(self, group_id: int, now: datetime) -> None:
+        """The timer service's handler: a reminder or the end of a meeting is due."""
+        async with self.lock(group_id):
+            try:
+                # Read the clock again: a command may have held the lock for a moment.
+                await self.sync_locked(group_id, max(now, self.bot.clock()))
+            except Exception:
+                # Keep the schedule alive: look again later (the service logs the error).
+                self.bot.timers.schedule(TIMER_KIND, group_id, self.bot.clock() + RETRY)
+                raise
+
+    async def sync(
+        self, group_id: int, *, replace_event: bool = False, refresh_event: bool = False
+    ) -> discord.ScheduledEvent | None:
+        """Bring the group's event and reminders up to date now; returns the event kept.
+
+        When the event must show another meeting, it is moved (people who marked interest
+        keep it), or with `replace_event` (a skipped meeting) deleted and made anew. With
+        `refresh_event` (the schedule was set) its name and description are rewritten too;
+        otherwise edits made by hand to them are left alone."""
+        async with self.lock(group_id):
+            return await self.sync_locked(
+                group_id,
+                self.bot.clock(),
+                replace_event=replace_event,
+                refresh_event=refresh_event,
+            )
+
+    async def sync_locked(
+        self,
+        group_id: int,
+        now: datetime,
+        *,
+        replace_event: bool = False,
+        refresh_event: bool = False,
+    ) -> discord.ScheduledEvent | None:
+        schedule = await self.bot.storage.schedules.get(group_id)
+        group = await self.bot.storage.groups.get(group_id)
+        if schedule is None or group is None or group.archived:
+            self.bot.timers.schedule(TIMER_KIND, group_id, None)
+            return None
+        repo = self.bot.storage.schedules
+        await repo.prune(group_id, now - KEEP_PAST)
+        skipped = await repo.skipped(group_id)
+        rec = schedule.recurrence
+        event, settled = await self._ensure_event(
+            group, schedule, skipped, now, replace=replace_event, refresh=refresh_event
+        )
+
+        upcoming = upcoming_meeting(rec, now, skipped)
+        sent: frozenset[str] = frozenset()
+        if upcoming is not None:
+            sent = await repo.sent_reminders(group_id, upcoming)
+            due = due_reminder(upcoming, now, sent, schedule.set_at)
+            if due is not None:
+                claimed = await repo.claim_reminders(group_id, upcoming, due.kinds, now)
+                sent = sent | claimed
+                if due.send in claimed:
+                    await self._post_reminder(group, due.send, upcoming)
+        due_at = next_check(rec, now, skipped, sent, schedule.set_at)
+        if not settled:
+            retry = now + RETRY
+            due_at = retry if due_at is None else min(due_at, retry)
+        self.bot.timers.schedule(TIMER_KIND, group_id, due_at)
+        return event
+
+    async def event_gone(self, event_id: int) -> None:
+        """A scheduled event was deleted or cancelled on Discord. If it was the one kept for a
+        schedule (not one the bot already replaced), make the meeting's event again."""
+        schedule = await self.bot.storage.schedules.by_event(event_id)
+        if schedule is None:
+            return
+        async with self.lock(schedule.group_id):
+            if await self.bot.storage.schedules.forget_event(event_id) is None:
+                return
+            log.info("event %s of group %s was deleted by hand", event_id, schedule.group_id)
+            await self.sync_locked(schedule.group_id, self.bot.clock())
+
+    async def clear(self, group_id: int) -> Schedule | None:
+        """Delete the schedule (with its skips and reminder records) and its Discord event."""
+        async with self.lock(group_id):
+            removed = await self.bot.storage.schedules.delete(group_id)
+            self.bot.timers.schedule(TIMER_KIND, group_id, None)
+            if removed is not None and removed.event_id is not None:
+                guild = self.bot.get_guild(removed.guild_id)
+                event = await self._fetch(guild, removed.event_id) if guild else None
+                if event is not None and event.status is discord.EventStatus.scheduled:
+                    await self._quietly(event.delete(reason="schedule cleared"))
+                elif event is not None and event.status is discord.EventStatus.active:
+                    await self._quietly(event.end(reason="schedule cleared"))
+            return removed
+
+    # ------------------------------------------------------------------ the event
+
+    async def _ensure_event(
+        self,
+        group: Group,
+        schedule: Schedule,
+        skipped: frozenset[datetime],
+        now: datetime,
+        *,
+        replace: bool,
+        refresh: bool,
+    ) -> tuple[discord.ScheduledEvent | None, bool]:
+        """Make the Discord event show the meeting in progress or the next one. Returns the
+        event and whether the event is as it should be (False: try again later)."""
+        guild = self.bot.get_guild(group.guild_id)
+        if guild is None:
+            return None, True
+        rec = schedule.recurrence
+        want = event_meeting(rec, now, skipped)
+        try:
+            current = await self._fetch(guild, schedule.event_id)
+        except discord.HTTPException:
+            log.warning("could not look up event %s of group %s", schedule.event_id, group.id)
+            return None, False
+        alive = current is not None and current.status in ALIVE
+        if want is None:
+            return current, True
+        end = want + rec.duration
+        voice = guild.get_channel(group.voice_channel_id) if group.voice_channel_id else None
+        if alive and current is not None and schedule.event_start == want:
+            if current.status is discord.EventStatus.scheduled and isinstance(
+                voice, discord.VoiceChannel
+            ):
+                stale = (
+                    current.end_time != end
+                    or current.channel_id != voice.id
+                    or (
+                        refresh
+                        and (
+                            current.name != event_name(group)
+                            or (current.description or "") != event_description(group, rec)
+                        )
+                    )
+                )
+                if stale:
+                    try:
+                        current = await self._edit(current, group, rec, want, voice)
+                    except discord.HTTPException:
+                        log.warning("could not update the event of group %s", group.id)
+                        return current, False
+            return current, True
+        if want <= now:
+            # The meeting is in progress and its event is gone: an event cannot start in the
+            # past, so the next one is made when this meeting ends.
+            return current if alive else None, True
+        if not isinstance(voice, discord.VoiceChannel):
+            log.info("group %s has no voice channel; its event waits", group.id)
+            return None, False
+        try:
+            upcoming = current is not None and current.status is discord.EventStatus.scheduled
+            if alive and upcoming and not replace and current is not None:
+                # Same event, new time: people who marked interest keep it.
+                event = await self._edit(current, group, rec, want, voice)
+                await self.bot.storage.schedules.set_event(group.id, event.id, want)
+                return event, True
+            orphan = self._orphan(guild, voice, schedule.event_id)
+            if orphan is not None:
+                event = await self._edit(orphan, group, rec, want, voice)
+            else:
+                event = await guild.create_scheduled_event(
+                    name=event_name(group),
+                    description=event_description(group, rec),
+                    start_time=want,
+                    end_time=end,
+                    channel=voice,
+                    entity_type=discord.EntityType.voice,
+                    privacy_level=discord.PrivacyLevel.guild_only,
+                    reason=f"next meeting of {group.name}",
+                )
+            await self.bot.storage.schedules.set_event(group.id, event.id, want)
+        except discord.HTTPException:
+            log.warning("could not make the event of group %s", group.id, exc_info=True)
+            return None, False
+        # The database names the new event first, so deleting the old one is not mistaken
+        # for a deletion by hand.
+        if current is not None and current.id != event.id:
+            if current.status is discord.EventStatus.scheduled:
+                await self._quietly(current.delete(reason="that meeting was skipped"))
+            elif current.status is discord.EventStatus.active and (
+                current.end_time is not None and current.end_time <= now
+            ):
+                await self._quietly(current.end(reason="the meeting is over"))
+        return event, True
+
+    async def _edit(
+        self,
+        event: discord.ScheduledEvent,
+        group: Group,
+        rec: Recurrence,
+        start: datetime,
+        voice: discord.VoiceChannel,
+    ) -> discord.ScheduledEvent:
+        return await event.edit(
+            name=event_name(group),
+            description=event_description(group, rec),
+            start_time=start,
+            end_time=start + rec.duration,
+            channel=voice,
+            reason=f"meeting of {group.name}",
+        )
+
+    def _orphan(
+        self, guild: discord.Guild, voice: discord.VoiceChannel, known: int | None
+    ) -> discord.ScheduledEvent | None:
+        """An event this bot made in the group's voice channel that the database does not
+        know (the bot stopped between making it and recording it): reuse it, never add a
+        second one."""
+        me = self.bot.user
+        for event in guild.scheduled_events:
+            if (
+                event.id != known
+                and me is not None
+                and event.creator_id == me.id
+                and event.channel_id == voice.id
+                and event.status is discord.EventStatus.scheduled
+            ):
+                return event
+        return None
+
+    async def _fetch(
+        self, guild: discord.Guild, event_id: int | None
+    ) -> discord.ScheduledEvent | None:
+        if event_id is None:
+            return None
+        cached = guild.get_scheduled_event(event_id)
+        if cached is not None:
+            return cached
+        try:
+            return await guild.fetch_scheduled_event(event_id, with_counts=False)
+        except discord.NotFound:
+            return None
+
+    @staticmethod
+    async def _quietly(action: Awaitable[object]) -> None:
+        try:
+            await action
+        except discord.HTTPException:
+            log.info("a clean-up of a scheduled event failed", exc_info=True)
+
+    # ------------------------------------------------------------------ reminders
+
+    async def _post_reminder(self, group: Group, kind: str, starts_at: datetime) -> None:
+        guild = self.bot.get_guild(group.guild_id)
+        channel = (
+            guild.get_channel(group.text_channel_id)
+            if guild is not None and group.text_channel_id
+            else None
+        )
+        if not isinstance(channel, discord.TextChannel):
+            log.warning("group %s has no text channel for its %s reminder", group.id, kind)
+            return
+        try:
+            await channel.send(
+                reminder_text(kind, starts_at, group.name), allowed_mentions=NO_PINGS
+            )
+        except discord.HTTPException:
+            # Recorded as sent already: a reminder may be lost, but never posted twice.
+            log.warning("could not post the %s reminder of group %s", kind, group.id, exc_info=True)

@@ -1,0 +1,165 @@
+"""Group schedules, their skipped meetings and the reminders already sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+
+import aiosqlite
+
+from core.schedule import Recurrence, Schedule
+from storage.convert import from_db_time, require_time, to_db_time
+from storage.db import Database
+
+
+def _schedule(row: aiosqlite.Row) -> Schedule:
+    recurrence = Recurrence(
+        weekday=row["weekday"],
+        local_time=time.fromisoformat(row["local_time"]),
+        every_weeks=row["every_weeks"],
+        duration_minutes=row["duration_minutes"],
+        timezone=row["timezone"],
+        anchor=date.fromisoformat(row["anchor"]),
+    )
+    return Schedule(
+        group_id=row["group_id"],
+        guild_id=row["guild_id"],
+        recurrence=recurrence,
+        set_by=row["set_by"],
+        set_at=require_time(row["set_at"]),
+        event_id=row["event_id"],
+        event_start=from_db_time(row["event_start"]),
+    )
+
+
+def _instant(value: datetime) -> str:
+    text = to_db_time(value)
+    assert text is not None
+    return text
+
+
+class ScheduleRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, group_id: int) -> Schedule | None:
+        row = await self.db.fetch_one("SELECT * FROM schedules WHERE group_id = ?", (group_id,))
+        return _schedule(row) if row else None
+
+    async def all(self) -> list[Schedule]:
+        rows = await self.db.fetch_all("SELECT * FROM schedules ORDER BY group_id")
+        return [_schedule(row) for row in rows]
+
+    async def by_event(self, event_id: int) -> Schedule | None:
+        row = await self.db.fetch_one("SELECT * FROM schedules WHERE event_id = ?", (event_id,))
+        return _schedule(row) if row else None
+
+    async def put(
+        self, *, group_id: int, guild_id: int, recurrence: Recurrence, set_by: int, now: datetime
+    ) -> Schedule:
+        """Create the group's schedule or replace its recurrence. The Discord event, skipped
+        meetings and sent reminders stay: the event is moved to the new time, and a skip or a
+        reminder only matters if the new series still has a meeting at that instant."""
+        await self.db.execute(
+            "INSERT INTO schedules (group_id, guild_id, weekday, local_time, every_weeks,"
+            " duration_minutes, timezone, anchor, set_by, set_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (group_id) DO UPDATE SET weekday = excluded.weekday,"
+            " local_time = excluded.local_time, every_weeks = excluded.every_weeks,"
+            " duration_minutes = excluded.duration_minutes, timezone = excluded.timezone,"
+            " anchor = excluded.anchor, set_by = excluded.set_by, set_at = excluded.set_at",
+            (
+                group_id,
+                guild_id,
+                recurrence.weekday,
+                recurrence.local_time.strftime("%H:%M"),
+                recurrence.every_weeks,
+                recurrence.duration_minutes,
+                recurrence.timezone,
+                recurrence.anchor.isoformat(),
+                set_by,
+                _instant(now),
+            ),
+        )
+        saved = await self.get(group_id)
+        assert saved is not None
+        return saved
+
+    async def delete(self, group_id: int) -> Schedule | None:
+        """Remove the schedule with its skips and reminder records; returns what was removed."""
+        found = await self.get(group_id)
+        if found is not None:
+            await self.db.execute("DELETE FROM schedules WHERE group_id = ?", (group_id,))
+        return found
+
+    async def set_event(
+        self, group_id: int, event_id: int | None, starts_at: datetime | None
+    ) -> None:
+        """Record the Discord event now kept for the meeting at `starts_at` (None: no event)."""
+        await self.db.execute(
+            "UPDATE schedules SET event_id = ?, event_start = ? WHERE group_id = ?",
+            (event_id, to_db_time(starts_at), group_id),
+        )
+
+    async def forget_event(self, event_id: int) -> Schedule | None:
+        """The event was deleted on Discord: drop it from its schedule, if it was one of ours,
+        and return that schedule (as it is now, without the event)."""
+        found = await self.by_event(event_id)
+        if found is None:
+            return None
+        await self.db.execute(
+            "UPDATE schedules SET event_id = NULL, event_start = NULL WHERE event_id = ?",
+            (event_id,),
+        )
+        return await self.get(found.group_id)
+
+    async def skip(self, group_id: int, starts_at: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO schedule_skips (group_id, starts_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (group_id, _instant(starts_at)),
+        )
+
+    async def skipped(self, group_id: int) -> frozenset[datetime]:
+        rows = await self.db.fetch_all(
+            "SELECT starts_at FROM schedule_skips WHERE group_id = ?", (group_id,)
+        )
+        return frozenset(require_time(row["starts_at"]) for row in rows)
+
+    async def sent_reminders(self, group_id: int, starts_at: datetime) -> frozenset[str]:
+        rows = await self.db.fetch_all(
+            "SELECT kind FROM schedule_reminders WHERE group_id = ? AND starts_at = ?",
+            (group_id, _instant(starts_at)),
+        )
+        return frozenset(row["kind"] for row in rows)
+
+    async def claim_reminders(
+        self, group_id: int, starts_at: datetime, kinds: Iterable[str], now: datetime
+    ) -> frozenset[str]:
+        """Record the reminders as sent, in one transaction committed *before* anything is
+        posted, and return the kinds this call recorded (those another run recorded first are
+        not returned). Posting only what was claimed means a reminder goes out at most once,
+        even if the bot stops between recording and posting."""
+        claimed: set[str] = set()
+        async with self.db.transaction() as conn:
+            for kind in kinds:
+                cursor = await conn.execute(
+                    "INSERT INTO schedule_reminders (group_id, starts_at, kind, sent_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (group_id, _instant(starts_at), kind, _instant(now)),
+                )
+                if cursor.rowcount:
+                    claimed.add(kind)
+                await cursor.close()
+        return frozenset(claimed)
+
+    async def prune(self, group_id: int, before: datetime) -> None:
+        """Forget skips and reminder records of meetings that started before `before`."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM schedule_skips WHERE group_id = ? AND starts_at < ?",
+                (group_id, _instant(before)),
+            )
+            await conn.execute(
+                "DELETE FROM schedule_reminders WHERE group_id = ? AND starts_at < ?",
+                (group_id, _instant(before)),
+            )
