@@ -92,12 +92,10 @@ class Database:
             self._conn = None
 
     async def _run(self, sql: str, params: tuple[object, ...] = ()) -> None:
-        async with self.conn.execute(sql, params) as cursor:
-            await cursor.fetchall()
+        await self.conn.execute_fetchall(sql, params)
 
     async def _scalar(self, sql: str) -> object:
-        async with self.conn.execute(sql) as cursor:
-            rows = list(await cursor.fetchall())
+        rows = list(await self.conn.execute_fetchall(sql))
         return rows[0][0] if rows else None
 
     async def _rollback(self) -> None:
@@ -169,18 +167,32 @@ class Database:
         finally:
             self._savepoints -= 1
 
+    # Reads and single statements each make one trip to aiosqlite's thread where they can:
+    # every trip waits behind all the others on the one connection.
+
     async def fetch_all(self, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = list(await self.conn.execute_fetchall(sql, params))
+        return rows[0] if rows else None
 
     async def execute(self, sql: str, params: tuple[object, ...] = ()) -> int:
-        """Run one statement in its own transaction and return the last row id."""
-        async with self.transaction() as conn, conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
+        """Run one statement atomically and return the last row id.
+
+        A single statement in autocommit mode is its own transaction, so no BEGIN/COMMIT is
+        needed; it still waits for another task's open transaction, which it must not join."""
+        task = asyncio.current_task()
+        if task is not None and self._owner is task:
+            async with self.conn.execute(sql, params) as cursor:
+                return cursor.lastrowid or 0
+        async with self._lock:
+            self._owner = task
+            try:
+                async with self.conn.execute(sql, params) as cursor:
+                    return cursor.lastrowid or 0
+            finally:
+                self._owner = None
 
 
 def _split_statements(sql: str) -> list[str]:
