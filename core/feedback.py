@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,11 +20,13 @@ FEEDBACK_QUESTION = "How valuable was today's session?"
 DETAIL_FIELDS = ("resources", "referrals", "next_steps", "comments")
 DETAIL_MAX = 1000
 STEP_MAX = 300
+STEPS_MAX = 10
 REMINDER_AFTER = timedelta(hours=24)
 
 POLL_QUESTION_MAX = 300
 POLL_OPTION_MAX = 55
 POLL_OPTIONS_MIN, POLL_OPTIONS_MAX = 2, 10
+POLL_HOURS_MIN, POLL_HOURS_MAX = 1, 768
 
 
 class StepStatus(StrEnum):
@@ -67,25 +70,91 @@ def clean_details(values: dict[str, str]) -> FeedbackDetails:
         text = (values.get(name) or "").strip()
         if len(text) > DETAIL_MAX:
             pretty = name.replace("_", " ")
-            raise UserError(f"'{pretty}' can be at most {DETAIL_MAX} characters.")
+            raise UserError(
+                f"'{pretty}' can be at most {DETAIL_MAX} characters (yours has {len(text)}); "
+                "nothing was saved."
+            )
         cleaned[name] = text
+    next_step_lines(cleaned["next_steps"])  # refuses a step too long, or too many steps
     return FeedbackDetails(**cleaned)
 
 
-def next_step_lines(text: str) -> list[str]:
-    """Each non-empty line is one next step; list markers are dropped."""
-    steps = []
+def detail_items(text: str) -> list[str]:
+    """The separate items of a free-text field: each non-empty line, list markers dropped."""
+    items = []
     for line in text.splitlines():
-        step = line.strip().lstrip("-*•").strip()
-        if step:
-            if len(step) > STEP_MAX:
-                raise UserError(f"A next step can be at most {STEP_MAX} characters.")
+        item = line.strip().lstrip("-*•").strip()
+        if item:
+            items.append(item)
+    return items
+
+
+def next_step_lines(text: str) -> list[str]:
+    """Each non-empty line is one next step; list markers are dropped, repeats kept once."""
+    steps: list[str] = []
+    seen: set[str] = set()
+    for step in detail_items(text):
+        if len(step) > STEP_MAX:
+            raise UserError(
+                f"A next step can be at most {STEP_MAX} characters; this one has {len(step)}: "
+                f"`{step[:40]}…`"
+            )
+        key = step_key(step)
+        if key not in seen:
+            seen.add(key)
             steps.append(step)
+    if len(steps) > STEPS_MAX:
+        raise UserError(
+            f"Record at most {STEPS_MAX} next steps per session (you wrote {len(steps)}); "
+            "pick the ones that matter most."
+        )
     return steps
+
+
+def step_key(text: str) -> str:
+    """Two steps are the same step when they differ only in case and spacing."""
+    return " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True)
+class StepChanges:
+    """How a resubmitted form changes a member's steps of one session."""
+
+    delete: list[int]
+    add: list[str]
+
+
+def plan_step_changes(
+    existing: Sequence[tuple[int, str, StepStatus]], lines: Sequence[str]
+) -> StepChanges:
+    """Keep every step the form still lists (with its id and status), drop the open ones it
+    no longer lists, and add the new lines. A step someone already marked (done, partly,
+    not yet) is history and stays even when the line is gone."""
+    wanted = {step_key(line) for line in lines}
+    kept = set()
+    delete = []
+    for step_id, text, status in existing:
+        key = step_key(text)
+        if key in wanted and key not in kept:
+            kept.add(key)
+        elif status == StepStatus.OPEN:
+            delete.append(step_id)
+    add = [line for line in lines if step_key(line) not in kept]
+    return StepChanges(delete=delete, add=add)
 
 
 def feedback_closes_at(ended_at: datetime, feedback_days: int) -> datetime:
     return ended_at + timedelta(days=feedback_days)
+
+
+def poll_duration(hours: int) -> timedelta:
+    """Discord keeps a poll open from 1 hour to 32 days."""
+    if not POLL_HOURS_MIN <= hours <= POLL_HOURS_MAX:
+        raise UserError(
+            f"A poll stays open {POLL_HOURS_MIN} to {POLL_HOURS_MAX} hours (32 days); "
+            f"you asked for {hours}."
+        )
+    return timedelta(hours=hours)
 
 
 def parse_poll(question: str, options: str) -> tuple[str, list[str]]:

@@ -8,7 +8,14 @@ from datetime import datetime
 
 import aiosqlite
 
-from core.feedback import FeedbackDetails, StepStatus, next_step_lines
+from core.feedback import (
+    FeedbackDetails,
+    StepStatus,
+    detail_items,
+    next_step_lines,
+    plan_step_changes,
+    step_key,
+)
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.db import Database
 
@@ -228,21 +235,22 @@ class FeedbackRepository:
         )
         return int(row[0]) if row else None
 
-    async def rate(self, session_id: int, user_id: int, rating: int, now: datetime) -> bool:
-        """Set or change the rating; True when this is the person's first response."""
+    async def rate(self, session_id: int, user_id: int, rating: int, now: datetime) -> int | None:
+        """Set or change the person's one rating; returns the rating it replaced (None when
+        this is their first)."""
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT 1 FROM feedback WHERE session_id = ? AND user_id = ?",
+                "SELECT rating FROM feedback WHERE session_id = ? AND user_id = ?",
                 (session_id, user_id),
             ) as cursor:
-                existed = await cursor.fetchone() is not None
+                row = await cursor.fetchone()
             await conn.execute(
                 "INSERT INTO feedback (session_id, user_id, rating, submitted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, user_id) DO UPDATE SET"
                 " rating = excluded.rating, updated_at = excluded.updated_at",
                 (session_id, user_id, rating, to_db_time(now), to_db_time(now)),
             )
-        return not existed
+        return None if row is None or row[0] is None else int(row[0])
 
     async def save_details(
         self,
@@ -252,17 +260,14 @@ class FeedbackRepository:
         user_id: int,
         details: FeedbackDetails,
         now: datetime,
-    ) -> tuple[bool, list[int]]:
-        """Store the form and turn its next steps into steps, replacing the ones an earlier
-        form of the same session created that nobody has marked yet. Returns (first response,
-        ids of the steps)."""
-        steps = next_step_lines(details.next_steps)
+    ) -> list[int]:
+        """Store the form and turn its next steps into steps, in one transaction.
+
+        Sending the form again keeps the steps it still lists (same id, same status), drops
+        the open ones it no longer lists and adds the new lines. Returns the ids of the steps
+        the form lists, in its order."""
+        lines = next_step_lines(details.next_steps)
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT 1 FROM feedback WHERE session_id = ? AND user_id = ?",
-                (session_id, user_id),
-            ) as cursor:
-                existed = await cursor.fetchone() is not None
             await conn.execute(
                 "INSERT INTO feedback (session_id, user_id, resources, referrals, next_steps,"
                 " comments, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -280,19 +285,32 @@ class FeedbackRepository:
                     to_db_time(now),
                 ),
             )
-            await conn.execute(
-                "DELETE FROM next_steps WHERE session_id = ? AND owner_id = ? AND status = 'open'",
+            async with conn.execute(
+                "SELECT id, text, status FROM next_steps WHERE session_id = ? AND owner_id = ?"
+                " ORDER BY id",
                 (session_id, user_id),
+            ) as cursor:
+                existing = [
+                    (int(row[0]), str(row[1]), StepStatus(row[2]))
+                    for row in await cursor.fetchall()
+                ]
+            changes = plan_step_changes(existing, lines)
+            await conn.executemany(
+                "DELETE FROM next_steps WHERE id = ?", [(step_id,) for step_id in changes.delete]
             )
-            ids = []
-            for text in steps:
+            ids_by_key = {
+                step_key(text): step_id
+                for step_id, text, _ in reversed(existing)
+                if step_id not in changes.delete
+            }
+            for text in changes.add:
                 cursor = await conn.execute(
                     "INSERT INTO next_steps (session_id, group_id, owner_id, text, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
                     (session_id, group_id, user_id, text, to_db_time(now)),
                 )
-                ids.append(int(cursor.lastrowid or 0))
-        return not existed, ids
+                ids_by_key[step_key(text)] = int(cursor.lastrowid or 0)
+        return [ids_by_key[step_key(line)] for line in lines]
 
     async def response(self, session_id: int, user_id: int) -> FeedbackResponse | None:
         row = await self.db.fetch_one(
@@ -308,10 +326,59 @@ class FeedbackRepository:
         return [_response(row) for row in rows]
 
     async def count_responses(self, session_id: int) -> int:
+        """Respondents: people who left feedback on the session, a rating or the details form
+        or both (one `feedback` row each; the same definition as the reports)."""
         row = await self.db.fetch_one(
             "SELECT COUNT(*) FROM feedback WHERE session_id = ?", (session_id,)
         )
         return int(row[0]) if row else 0
+
+    async def respondents(self, session_id: int) -> set[int]:
+        """Who has left feedback on the session (see `count_responses`)."""
+        rows = await self.db.fetch_all(
+            "SELECT user_id FROM feedback WHERE session_id = ?", (session_id,)
+        )
+        return {int(row[0]) for row in rows}
+
+    async def resources_and_referrals(self, session_id: int) -> dict[int, dict[str, list[str]]]:
+        """Per member, the resources and referrals they got from a session:
+        `{member_id: {"resources": [...], "referrals": [...]}}`.
+
+        Notes taken during the session (`/session note`, `Add note`) of kind resource or
+        referral count for the member they were for; then each non-empty line of the
+        member's own feedback form. The same item twice (case and spacing aside) counts once.
+        Notes for nobody in particular (taken while nobody held the floor) are left out."""
+        found: dict[int, dict[str, list[str]]] = {}
+        seen: dict[tuple[int, str], set[str]] = {}
+
+        def add(member_id: int, field: str, item: str) -> None:
+            keys = seen.setdefault((member_id, field), set())
+            if step_key(item) in keys:
+                return
+            keys.add(step_key(item))
+            entry = found.setdefault(member_id, {"resources": [], "referrals": []})
+            entry[field].append(item)
+
+        notes = await self.db.fetch_all(
+            "SELECT for_member_id, kind, text FROM notes WHERE session_id = ?"
+            " AND kind IN ('resource', 'referral') AND for_member_id IS NOT NULL ORDER BY id",
+            (session_id,),
+        )
+        for row in notes:
+            field = "resources" if row["kind"] == "resource" else "referrals"
+            text = str(row["text"]).strip()
+            if text:
+                add(int(row["for_member_id"]), field, text)
+        forms = await self.db.fetch_all(
+            "SELECT user_id, resources, referrals FROM feedback WHERE session_id = ?"
+            " ORDER BY submitted_at, user_id",
+            (session_id,),
+        )
+        for row in forms:
+            for field in ("resources", "referrals"):
+                for item in detail_items(row[field] or ""):
+                    add(int(row["user_id"]), field, item)
+        return found
 
     # -- next steps -------------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from datetime import datetime, timedelta
+import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -27,6 +29,7 @@ from core.feedback import (
     clean_details,
     feedback_closes_at,
     parse_poll,
+    poll_duration,
     rating_label,
 )
 from core.models import Group
@@ -42,6 +45,8 @@ REMIND = "feedback_remind"
 CLOSE = "feedback_close"
 POLL = "poll_close"
 CHECKIN_STEPS_WITH_BUTTONS = 5
+CHECKIN_STEP_CHARS = 200
+MESSAGE_MAX = 2000
 
 
 def timestamp(moment: datetime, style: str = "R") -> str:
@@ -55,9 +60,23 @@ def feedback_content(count: int, closed: bool = False) -> str:
     return f"{FEEDBACK_QUESTION}\n{count} {noun} so far."
 
 
-def step_line(step: NextStep) -> str:
+def step_line(step: NextStep, max_text: int | None = None) -> str:
     status = "" if step.status == StepStatus.OPEN else f" ({step.status.label})"
-    return f"`#{step.id}` {step.text}{status}"
+    text = step.text
+    if max_text is not None and len(text) > max_text:
+        text = text[: max_text - 1] + "…"
+    return f"`#{step.id}` {text}{status}"
+
+
+def fit_lines(header: str, lines: list[str], limit: int = MESSAGE_MAX) -> str:
+    """As many lines as fit in one message, then how many more there are."""
+    text = header
+    for shown, line in enumerate(lines):
+        more = f"\n…and {len(lines) - shown} more."
+        if len(text) + 1 + len(line) + len(more) > limit:
+            return text + more
+        text += "\n" + line
+    return text
 
 
 class FeedbackCog(commands.Cog):
@@ -91,16 +110,25 @@ class FeedbackCog(commands.Cog):
             closes_at=feedback_closes_at(ended, settings.feedback_days),
             remind_at=ended + REMINDER_AFTER,
         )
+        # Armed first: the reminder and the closing happen even if the message cannot be posted.
+        self._arm(request)
         guild = self.bot.get_guild(group.guild_id)
         channel = guild.get_channel(group.text_channel_id or 0) if guild else None
-        if isinstance(channel, discord.TextChannel):
+        if not isinstance(channel, discord.TextChannel):
+            return
+        count = await self.bot.storage.feedback.count_responses(state.session_id)
+        try:
             message = await channel.send(
-                feedback_content(0),
+                feedback_content(count),
                 view=feedback_view(state.session_id),
                 allowed_mentions=NO_PINGS,
             )
-            await self.bot.storage.feedback.set_message(state.session_id, channel.id, message.id)
-        self._arm(request)
+        except discord.HTTPException as error:
+            log.warning(
+                "session %s: could not post the feedback message: %s", state.session_id, error
+            )
+            return
+        await self.bot.storage.feedback.set_message(state.session_id, channel.id, message.id)
 
     def _arm(self, request: FeedbackRequest) -> None:
         if request.closed_at is not None:
@@ -136,9 +164,7 @@ class FeedbackCog(commands.Cog):
             raise UserError("There is no feedback form for that session.")
         now = self.bot.clock()
         if not request.is_open(now):
-            raise UserError(
-                f"Feedback on this session closed {timestamp(request.closes_at)}."
-            )
+            raise UserError(f"Feedback on this session closed {timestamp(request.closes_at)}.")
         return request
 
     async def _require_attendee(self, session_id: int, member_id: int) -> None:
@@ -151,11 +177,10 @@ class FeedbackCog(commands.Cog):
         label = rating_label(rating)
         request = await self._open_request(session_id)
         await self._require_attendee(session_id, member.id)
-        previous = await self.bot.storage.feedback.response(session_id, member.id)
-        first = await self.bot.storage.feedback.rate(
+        previous = await self.bot.storage.feedback.rate(
             session_id, member.id, rating, self.bot.clock()
         )
-        if previous is not None and previous.rating is not None:
+        if previous is not None:
             text = f"Changed your rating to **{label}**."
         else:
             text = f"Thank you! You rated the session **{label}**."
@@ -164,7 +189,7 @@ class FeedbackCog(commands.Cog):
             f"{text} You can change it until {timestamp(request.closes_at, 'f')}; "
             "**Add details** records resources, referrals and your next steps.",
         )
-        if first:
+        if previous is None:  # perhaps their first response (the form may have come first)
             await self._refresh_count(request)
 
     async def _live_state(self, session_id: int) -> SessionState | None:
@@ -206,7 +231,8 @@ class FeedbackCog(commands.Cog):
         details = clean_details(values)
         row = await self.bot.storage.sessions.get(session_id)
         assert row is not None
-        first, step_ids = await self.bot.storage.feedback.save_details(
+        before = await self.bot.storage.feedback.response(session_id, member.id)
+        step_ids = await self.bot.storage.feedback.save_details(
             session_id=session_id,
             group_id=row.group_id,
             user_id=member.id,
@@ -215,9 +241,16 @@ class FeedbackCog(commands.Cog):
         )
         steps = ", ".join(f"`#{step_id}`" for step_id in step_ids)
         recorded = f" Next steps recorded: {steps}." if step_ids else ""
-        await reply(interaction, f"Saved your feedback details.{recorded}")
         request = await self.bot.storage.feedback.request(session_id)
-        if first and request is not None:
+        nudge = ""
+        if before is None or before.rating is None:
+            nudge = (
+                " Please also rate the session with the buttons on the feedback message."
+                if request is not None
+                else " After the session, please also rate it on the feedback message."
+            )
+        await reply(interaction, f"Saved your feedback details.{recorded}{nudge}")
+        if before is None and request is not None:
             await self._refresh_count(request)
 
     # -- reminder and closing ---------------------------------------------------------------
@@ -228,7 +261,7 @@ class FeedbackCog(commands.Cog):
             return
         if not await self.bot.storage.feedback.mark_reminded(session_id, now):
             return
-        answered = {r.user_id for r in await self.bot.storage.feedback.responses(session_id)}
+        answered = await self.bot.storage.feedback.respondents(session_id)
         waiting = [
             member_id
             for member_id in await self.bot.storage.feedback.attendees(session_id)
@@ -249,9 +282,9 @@ class FeedbackCog(commands.Cog):
         )
         unreachable: list[int] = []
         for member_id in waiting:
-            member = guild.get_member(member_id)
+            member = await self._member(guild, member_id)
             if member is None:
-                continue
+                continue  # left the server
             try:
                 await member.send(text, allowed_mentions=NO_PINGS)
             except discord.HTTPException:
@@ -267,6 +300,17 @@ class FeedbackCog(commands.Cog):
                     users=[discord.Object(id=member_id) for member_id in unreachable],
                 ),
             )
+
+    async def _member(self, guild: discord.Guild, member_id: int) -> discord.Member | None:
+        """The member, also when the cache does not hold them (after a restart the member
+        list may not be loaded yet); None when they left the server."""
+        member = guild.get_member(member_id)
+        if member is not None:
+            return member
+        try:
+            return await guild.fetch_member(member_id)
+        except discord.NotFound:
+            return None
 
     async def _on_close(self, session_id: int, now: datetime) -> None:
         if await self.bot.storage.feedback.close(session_id, now):
@@ -295,7 +339,9 @@ class FeedbackCog(commands.Cog):
         if not steps:
             return "", []
         shown = steps[:CHECKIN_STEPS_WITH_BUTTONS]
-        lines = [f"{row + 1}. {step_line(step)}" for row, step in enumerate(shown)]
+        lines = [
+            f"{row + 1}. {step_line(step, CHECKIN_STEP_CHARS)}" for row, step in enumerate(shown)
+        ]
         if len(steps) > len(shown):
             lines.append(f"…and {len(steps) - len(shown)} more: `/nextsteps list`.")
         items: list[discord.ui.Item[Any]] = []
@@ -309,10 +355,31 @@ class FeedbackCog(commands.Cog):
     ) -> None:
         member = guild_member(interaction)
         step = await self._step_for(member, step_id)
-        await self.bot.storage.feedback.set_step_status(
-            step.id, status, member.id, self.bot.clock()
-        )
+        now = self.bot.clock()
+        await self.bot.storage.feedback.set_step_status(step.id, status, member.id, now)
         await reply(interaction, f"Marked `#{step.id}` **{status.label}**: {step.text}")
+        if interaction.message is not None:
+            marked = dataclasses.replace(step, status=status, status_at=now)
+            await self._show_mark(interaction.message, marked)
+
+    async def _show_mark(self, message: discord.Message, step: NextStep) -> None:
+        """Show the new status on the step's line of the check-in message, for everyone."""
+        pattern = re.compile(rf"^(\d+\. )`#{step.id}` .*$", re.MULTILINE)
+        if self.bot.user is None or message.author.id != self.bot.user.id:
+            return
+        content, found = pattern.subn(
+            lambda m: m.group(1) + step_line(step, CHECKIN_STEP_CHARS), message.content
+        )
+        if not found or content == message.content:
+            return
+        # The check-in message pinged only its speaker, the step's owner; so may the edit.
+        keep = discord.AllowedMentions(
+            everyone=False, roles=False, replied_user=False, users=[discord.Object(step.owner_id)]
+        )
+        try:
+            await message.edit(content=content, allowed_mentions=keep)
+        except discord.HTTPException as error:
+            log.warning("could not show the mark of step %s: %s", step.id, error)
 
     async def _step_for(self, member: discord.Member, step_id: int) -> NextStep:
         step = await self.bot.storage.feedback.step(step_id)
@@ -337,9 +404,17 @@ class FeedbackCog(commands.Cog):
         )
         if latest is None:
             raise UserError("You have not attended a session yet, so there is nothing to rate.")
-        session_id, _ = latest
-        await self._open_request(session_id)
-        await reply(interaction, FEEDBACK_QUESTION, view=feedback_view(session_id))
+        session_id, group_id = latest
+        request = await self._open_request(session_id)
+        group_row = await self.bot.storage.groups.get(group_id)
+        name = group_row.name if group_row else "your group"
+        lines = [f"How valuable was the **{name}** session of {timestamp(request.opened_at, 'f')}?"]
+        current = await self.bot.storage.feedback.response(session_id, member.id)
+        if current is not None and current.rating is not None:
+            label = rating_label(current.rating)
+            lines.append(f"Your rating now: **{label}**; click another to change it.")
+        lines.append(f"Feedback closes {timestamp(request.closes_at)}.")
+        await reply(interaction, "\n".join(lines), view=feedback_view(session_id))
 
     async def _optional_group(
         self, interaction: discord.Interaction, name: str | None
@@ -356,11 +431,15 @@ class FeedbackCog(commands.Cog):
     async def status(self, interaction: discord.Interaction, group: str | None = None) -> None:
         member = guild_member(interaction)
         found = await resolve_group(interaction, group)
+        facilitator = await is_facilitator(self.bot, member, found)
+        membership = await self.bot.storage.groups.membership(found.id, member.id)
+        if not facilitator and membership is None:
+            raise UserError(f"Only members of **{found.name}** can see its feedback.")
         session_id = await self.bot.storage.feedback.latest_session(found.id)
         if session_id is None:
             raise UserError(f"**{found.name}** has not held a session yet.")
         attendees = await self.bot.storage.feedback.attendees(session_id)
-        answered = {r.user_id for r in await self.bot.storage.feedback.responses(session_id)}
+        answered = await self.bot.storage.feedback.respondents(session_id)
         responded = [a for a in attendees if a in answered]
         rate = round(100 * len(responded) / len(attendees)) if attendees else 0
         request = await self.bot.storage.feedback.request(session_id)
@@ -371,10 +450,10 @@ class FeedbackCog(commands.Cog):
         if request is not None:
             state = "closes" if request.is_open(self.bot.clock()) else "closed"
             lines.append(f"Feedback {state} {timestamp(request.closes_at)}.")
-        if await is_facilitator(self.bot, member, found):
+        if facilitator:
             waiting = [a for a in attendees if a not in answered]
             lines.append("Not answered yet: " + (", ".join(f"<@{w}>" for w in waiting) or "nobody"))
-        await reply(interaction, "\n".join(lines))
+        await reply(interaction, "\n".join(lines)[:MESSAGE_MAX])
 
     @feedback.command(name="poll", description="Ask the group a question with a native poll")
     @app_commands.describe(
@@ -399,15 +478,16 @@ class FeedbackCog(commands.Cog):
         if membership is None and not await is_facilitator(self.bot, member, found):
             raise UserError(f"Only members of **{found.name}** can ask it a poll.")
         text, answers = parse_poll(question, options)
+        duration = poll_duration(hours)
         channel = member.guild.get_channel(found.text_channel_id or 0)
         if not isinstance(channel, discord.TextChannel):
             raise UserError(f"The text channel of **{found.name}** is gone.")
-        native = discord.Poll(question=text, duration=timedelta(hours=hours))
+        native = discord.Poll(question=text, duration=duration)
         for answer in answers:
             native.add_answer(text=answer)
         now = self.bot.clock()
         message = await channel.send(poll=native, allowed_mentions=NO_PINGS)
-        closes_at = now + timedelta(hours=hours)
+        closes_at = now + duration
         poll_id = await self.bot.storage.feedback.create_poll(
             guild_id=member.guild.id,
             group_id=found.id,
@@ -431,13 +511,18 @@ class FeedbackCog(commands.Cog):
             return
         channel = self.bot.get_channel(poll.channel_id)
         if not isinstance(channel, discord.TextChannel):
+            log.warning("poll %s: its channel is gone; results not stored", poll_id)
             return
-        message = await channel.fetch_message(poll.message_id)
-        native = message.poll
+        try:
+            message = await channel.fetch_message(poll.message_id)
+            native = message.poll
+            if native is not None and not native.is_finalised():
+                native = await native.end()
+        except discord.NotFound:
+            log.warning("poll %s: its message was deleted; results not stored", poll_id)
+            return
         if native is None:
             return
-        if not native.is_finalised():
-            native = await native.end()
         results = {answer.text: answer.vote_count for answer in native.answers}
         await self.bot.storage.feedback.close_poll(poll_id, results, now)
 
@@ -460,8 +545,8 @@ class FeedbackCog(commands.Cog):
         if not steps:
             await reply(interaction, f"{target.mention} has no next steps yet.")
             return
-        lines = [f"{step_line(step)}" for step in steps]
-        await reply(interaction, f"Next steps of {target.mention}:\n" + "\n".join(lines))
+        lines = [step_line(step) for step in steps]
+        await reply(interaction, fit_lines(f"Next steps of {target.mention}:", lines))
 
     async def _may_see_steps_of(self, caller: discord.Member, target: discord.Member) -> bool:
         if await is_moderator(self.bot, caller):
@@ -479,6 +564,8 @@ class FeedbackCog(commands.Cog):
     async def done(self, interaction: discord.Interaction, step: int) -> None:
         member = guild_member(interaction)
         found = await self._step_for(member, step)
+        if found.status == StepStatus.DONE:
+            raise UserError(f"`#{found.id}` is already done.")
         await self.bot.storage.feedback.set_step_status(
             found.id, StepStatus.DONE, member.id, self.bot.clock()
         )

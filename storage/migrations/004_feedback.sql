@@ -25,8 +25,10 @@ CREATE TABLE feedback (
     PRIMARY KEY (session_id, user_id)
 );
 
+-- Ids are shown to people (`#12`) and sit in buttons: AUTOINCREMENT never hands out the id of
+-- a step that was removed (a form sent again without it), so an old button cannot hit a new step.
 CREATE TABLE next_steps (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     session_id  INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     group_id    INTEGER NOT NULL REFERENCES groups (id),
     owner_id    INTEGER NOT NULL,

@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import discord
+import pytest
 from simcord import Env
 
 from bot import MastermindBot
-from tests.e2e.helpers import refused, reply_text
+from tests.e2e.helpers import (
+    close_storage,  # noqa: F401  (a fixture, used below)
+    refused,
+    reply_text,
+)
 from tests.e2e.session_helpers import Circle, make_circle
+
+pytestmark = pytest.mark.usefixtures("close_storage")
 
 
 def feedback_message(circle: Circle) -> discord.Message:
-    found = [m for m in circle.text.history() if m.content.startswith("How valuable")]
+    """The latest feedback message everyone sees (not someone's `/feedback give` copy)."""
+    found = [
+        m
+        for m in circle.text.history()
+        if m.content.startswith("How valuable") and not m.flags.ephemeral
+    ]
     assert found, "no feedback message was posted"
     return found[-1]
+
+
+def button_labels(message: discord.Message) -> list[str]:
+    return [c.label or "" for row in message.components for c in row.children]  # type: ignore[attr-defined]
+
+
+def custom_ids(message: discord.Message) -> list[str]:
+    return [c.custom_id or "" for row in message.components for c in row.children]  # type: ignore[attr-defined]
 
 
 async def run_short_session(env: Env, circle: Circle) -> None:

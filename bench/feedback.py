@@ -1,0 +1,132 @@
+"""Feedback submissions committed to SQLite per second.
+
+Setup (not measured): a SQLite database with groups of six and one session each. Then every
+member of every session submits at once, as when a whole program's meetings end together:
+
+- `ratings`: M calls of `storage.feedback.rate(session, member, rating, now)` started
+  together (one task each, as M button clicks would be); each commits its own transaction.
+- `forms`: M calls of `storage.feedback.save_details(...)` with three next steps each.
+
+Figure: submissions committed per second (M ÷ time until the last one committed), with the
+mean and p99 time each waited for its commit. No target is set yet: informational.
+
+The feedback feature is written in parallel; if `storage.feedback` is missing or its API
+differs from what is used here, the benchmark reports itself skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    MEMBERS_PER_GROUP,
+    Result,
+    Size,
+    insert_groups,
+    insert_sessions,
+    member_ids,
+    mid_meeting_state,
+    next_session_id,
+    summary_ms,
+)
+from storage import Storage
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+async def burst(calls: list[Callable[[], Awaitable[object]]]) -> tuple[float, list[float]]:
+    """Start every call at once; total seconds and each call's own duration."""
+    waits: list[float] = []
+
+    async def one(call: Callable[[], Awaitable[object]]) -> None:
+        started = time.perf_counter()
+        await call()
+        waits.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(call) for call in calls))
+    return time.perf_counter() - started, waits
+
+
+async def run(size: Size) -> Result:
+    result = Result("feedback", "Feedback submissions committed to SQLite per second")
+    try:
+        from core import feedback as core_feedback
+    except ImportError as error:
+        result.skipped = f"no feedback feature yet ({error})"
+        return result
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as tmp:
+        storage = Storage.at(Path(tmp) / "feedback.db")
+        await storage.open()
+        try:
+            repo: Any = getattr(storage, "feedback", None)
+            if repo is None:
+                result.skipped = "storage has no feedback repository yet"
+                return result
+            count = size.feedback_submissions
+            groups = max(1, -(-count // MEMBERS_PER_GROUP))
+            now = now_utc()
+            group_ids = await insert_groups(storage.db, groups, now)
+            first = await next_session_id(storage.db)
+            sessions = [
+                (gid, mid_meeting_state(first + k, gid, now)) for k, gid in enumerate(group_ids)
+            ]
+            await insert_sessions(storage.db, sessions)
+            people = [
+                (state.session_id, gid, uid) for gid, state in sessions for uid in member_ids(gid)
+            ][:count]
+            details = core_feedback.FeedbackDetails(
+                resources="A book",
+                referrals="",
+                next_steps="Write the abstract\nAsk a mentor\nBook the room",
+                comments="Useful.",
+            )
+
+            def rate(sid: int, uid: int) -> Callable[[], Awaitable[object]]:
+                return lambda: repo.rate(sid, uid, 1 + uid % 5, now_utc())
+
+            def form(sid: int, gid: int, uid: int) -> Callable[[], Awaitable[object]]:
+                return lambda: repo.save_details(
+                    session_id=sid, group_id=gid, user_id=uid, details=details, now=now_utc()
+                )
+
+            try:
+                rating_seconds, rating_waits = await burst([rate(s, u) for s, _, u in people])
+                form_seconds, form_waits = await burst([form(s, g, u) for s, g, u in people])
+            except (AttributeError, TypeError) as error:
+                result.skipped = f"the feedback repository's API changed: {error}"
+                return result
+            stored = await storage.db.fetch_one("SELECT COUNT(*) FROM feedback")
+            steps = await storage.db.fetch_one("SELECT COUNT(*) FROM next_steps")
+        finally:
+            await storage.close()
+    result.details = {
+        "submissions": count,
+        "stored_responses": int(stored[0]) if stored else 0,
+        "stored_next_steps": int(steps[0]) if steps else 0,
+        "ratings": {"seconds": round(rating_seconds, 4), **summary_ms(rating_waits)},
+        "forms": {"seconds": round(form_seconds, 4), **summary_ms(form_waits)},
+    }
+    result.add(
+        "ratings_per_s",
+        "feedback ratings committed per second",
+        round(count / rating_seconds),
+        "/s",
+        note=f"{count:,} clicks at once, p99 wait {summary_ms(rating_waits).get('p99_ms')} ms",
+    )
+    result.add(
+        "forms_per_s",
+        "feedback forms (3 next steps) committed per second",
+        round(count / form_seconds),
+        "/s",
+        note=f"p99 wait {summary_ms(form_waits).get('p99_ms')} ms",
+    )
+    return result

@@ -1,0 +1,218 @@
+"""Hand-over lateness at deadlines, on the real clock, with N live sessions in one process.
+
+Setup (not measured): a temporary SQLite database opened by `storage.Storage` (WAL, one writer
+connection, migrations); N groups; N `roundrobin` sessions of four with one-minute turns,
+built by `core.session.machine.start` at staggered start times so that their first deadlines
+are spread evenly over a window of `Size.handover_window` seconds that opens shortly after the
+timers start. All N are adopted into one `SessionService` and armed in one `TimerService`
+whose clock is the real `datetime.now(UTC)`.
+
+Each hand-over runs what the bot runs at a deadline (`SessionsCog._on_due` → `_run` →
+`render`) minus Discord: look the group up in SQLite, apply `Due()` through the service
+(per-session lock, pure transition, state persisted in one transaction), re-arm the timer,
+and, for the `PanelChanged` effect, read the session row as `_update_panel` does before its
+edit. The REST calls themselves are not made (they are counted by `bench.rest_calls`).
+
+Lateness = (time the hand-over was rendered − its deadline), for each session's first
+deadline. Also recorded: lateness when the handler started ("fired") and when the new state
+was committed ("persisted"), and every garbage collection during the window (`gc.callbacks`):
+a full collection stops the loop for a time that grows with the number of live objects, so
+one falling in the window shows in the tail. Target: p99 < 50 ms at 1,000 sessions.
+
+A last run puts `Size.handover_burst` deadlines on the same instant (say every group of a
+program meets at 18:00 with the same agenda): how late the last of the burst is shows the
+sustained hand-over rate. Informational, no target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.common import (
+    GcPauses,
+    Result,
+    Size,
+    Stopwatch,
+    Target,
+    insert_groups,
+    insert_sessions,
+    next_session_id,
+    short_turns_state,
+    summary_ms,
+)
+from core.errors import UserError
+from core.session import Due, PanelChanged
+from core.session.service import SessionService
+from core.timers import TimerService
+from storage import Storage
+
+KIND = "session"
+P99_TARGET_MS = 50.0
+TARGET_SIZE = 1_000
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+async def measure(count: int, window: float, lead: float, folder: Path) -> dict[str, object]:
+    storage = Storage.at(folder / f"handover-{count}.db")
+    await storage.open()
+    timers = TimerService(now_utc)
+    service = SessionService(storage.sessions)
+    deadlines: dict[int, datetime] = {}
+    fired: dict[int, float] = {}
+    persisted: dict[int, float] = {}
+    rendered: dict[int, float] = {}
+    errors: list[str] = []
+    done = asyncio.Event()
+
+    def settle() -> None:
+        if len(rendered) + len(errors) >= count:
+            done.set()
+
+    try:
+        setup = Stopwatch()
+        group_ids = await insert_groups(storage.db, count, now_utc(), members=4)
+        first_id = await next_session_id(storage.db)
+        # Deadlines are fixed only now, so slow setup above cannot eat into the lead time.
+        build = Stopwatch()
+        opens = now_utc() + timedelta(seconds=lead + count * 60e-6)
+        step = window / max(count - 1, 1)
+        states = []
+        for index, group_id in enumerate(group_ids):
+            deadline = opens + timedelta(seconds=index * step)
+            state = short_turns_state(first_id + index, group_id, deadline)
+            states.append((group_id, state))
+            deadlines[state.session_id] = deadline
+        await insert_sessions(storage.db, states)
+        for group_id, state in states:
+            service.adopt(state, group_id)
+            timers.schedule(KIND, state.session_id, state.next_due())
+        del states
+        setup_seconds = setup()
+        build_seconds = build()
+
+        async def on_due(session_id: int, now: datetime) -> None:
+            started = now_utc()
+            due = deadlines[session_id]
+            if session_id not in fired:
+                fired[session_id] = (started - due).total_seconds()
+            group_id = service.group_of(session_id)
+            assert group_id is not None
+            group = await storage.groups.get(group_id)
+            assert group is not None
+            try:
+                transition = await service.command(session_id, Due(), now_utc())
+            except UserError as error:
+                errors.append(f"{session_id}: {error}")
+                settle()
+                return
+            timers.schedule(KIND, session_id, transition.state.next_due())
+            if session_id not in persisted:
+                persisted[session_id] = (now_utc() - due).total_seconds()
+            if any(isinstance(e, PanelChanged) for e in transition.effects):
+                await storage.sessions.get(session_id)
+            if session_id not in rendered:
+                rendered[session_id] = (now_utc() - due).total_seconds()
+                settle()
+
+        timers.register(KIND, on_due)
+        pauses = GcPauses()
+        # Not the previous size's garbage: collections in the window are this size's own.
+        gc.collect()
+        first_deadline = min(deadlines.values())
+        head_start = (first_deadline - now_utc()).total_seconds()
+        timers.start()
+        gc.callbacks.append(pauses)
+        # Every first deadline handled, or give up 10 s after the last one.
+        give_up = (max(deadlines.values()) - now_utc()).total_seconds() + 10
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout=give_up)
+        gc.callbacks.remove(pauses)
+        await timers.stop()
+        lateness = list(rendered.values())
+        return {
+            "sessions": count,
+            "window_s": window,
+            "handovers_per_s": round(count / window, 1) if window else None,
+            "setup_s": round(setup_seconds, 3),
+            "build_and_arm_s": round(build_seconds, 3),
+            "head_start_s": round(head_start, 3),
+            "setup_overran_lead": head_start <= 0,
+            "handled": len(rendered),
+            "missed": count - len(rendered),
+            "errors": errors[:5],
+            "rendered": summary_ms(lateness),
+            "persisted": summary_ms(list(persisted.values())),
+            "fired": summary_ms(list(fired.values())),
+            "gc_pauses": pauses.summary(),
+        }
+    finally:
+        await timers.stop()
+        await storage.close()
+
+
+async def run(size: Size) -> Result:
+    result = Result(
+        "handover",
+        "Hand-over lateness at deadlines (real clock, SQLite, no Discord)",
+    )
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as tmp:
+        for count in size.handover_sessions:
+            data = await measure(count, size.handover_window, size.handover_lead, Path(tmp))
+            result.details[str(count)] = data
+            rendered = data["rendered"]
+            assert isinstance(rendered, dict)
+            target = Target("<", P99_TARGET_MS) if count == TARGET_SIZE else None
+            rate = f"{data['handovers_per_s']}/s, {data['missed']} missed"
+            result.add(
+                f"{count}.p50_ms",
+                f"hand-over lateness p50, {count:,} live",
+                rendered.get("p50_ms"),
+                "ms",
+                note=rate,
+            )
+            result.add(
+                f"{count}.p99_ms",
+                f"hand-over lateness p99, {count:,} live",
+                rendered.get("p99_ms"),
+                "ms",
+                target,
+            )
+            result.add(
+                f"{count}.max_ms",
+                f"hand-over lateness max, {count:,} live",
+                rendered.get("max_ms"),
+                "ms",
+                note=GcPauses.describe(data["gc_pauses"], "in the window"),
+            )
+        count = size.handover_burst
+        data = await measure(count, 0.0, size.handover_lead, Path(tmp))
+        result.details[f"burst-{count}"] = data
+        rendered = data["rendered"]
+        assert isinstance(rendered, dict)
+        max_ms = rendered.get("max_ms")
+        burst_rate = (
+            round(count / (max_ms / 1000)) if isinstance(max_ms, float) and max_ms else None
+        )
+        result.add(
+            f"burst{count}.p50_ms",
+            f"{count:,} deadlines at one instant, lateness p50",
+            rendered.get("p50_ms"),
+            "ms",
+        )
+        result.add(
+            f"burst{count}.max_ms",
+            f"{count:,} deadlines at one instant, lateness max",
+            max_ms,
+            "ms",
+            note=(f"≈ {burst_rate:,} hand-overs/s; " if burst_rate else "")
+            + GcPauses.describe(data["gc_pauses"], "in the window"),
+        )
+    return result
