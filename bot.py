@@ -61,6 +61,7 @@ COGS = (
     "cogs.schedule",
     "cogs.sessions",
     "cogs.feedback",
+    "cogs.reports",
 )
 
 
@@ -148,7 +149,13 @@ class MastermindBot(commands.Bot):
     def command_fingerprint(self) -> str:
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
         blob = json.dumps(
-            {"guild": self.settings.dev_guild, "commands": payload}, sort_keys=True, default=str
+            {
+                "guild": self.settings.dev_guild,
+                "application": self.application_id,
+                "commands": payload,
+            },
+            sort_keys=True,
+            default=str,
         )
         return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -9,7 +9,9 @@ from storage.db import Database
 from storage.feedback import FeedbackRepository
 from storage.groups import GroupRepository
 from storage.guilds import GuildRepository
+from storage.privacy import PrivacyRepository
 from storage.profiles import ProfileRepository
+from storage.reports import ReportRepository
 from storage.schedules import ScheduleRepository
 from storage.sessions import SessionRepository
 
@@ -25,6 +27,8 @@ class Storage:
     sessions: SessionRepository
     feedback: FeedbackRepository
     schedules: ScheduleRepository
+    reports: ReportRepository
+    privacy: PrivacyRepository
 
     @classmethod
     def at(cls, path: Path | str) -> Storage:
@@ -37,6 +41,8 @@ class Storage:
             sessions=SessionRepository(db),
             feedback=FeedbackRepository(db),
             schedules=ScheduleRepository(db),
+            reports=ReportRepository(db),
+            privacy=PrivacyRepository(db),
         )
 
     async def open(self) -> None:
