@@ -134,6 +134,11 @@ class MastermindBot(commands.Bot):
         if self._ready_once:
             return
         self._ready_once = True
+        # Features re-arm from the member cache (who is in voice, who can get a DM); fill it
+        # before they look, rather than trusting it to be complete at READY.
+        for guild in self.guilds:
+            if not guild.chunked:
+                await guild.chunk()
         for hook in self.ready_hooks:
             await hook()
         self.timers.start()

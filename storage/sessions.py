@@ -212,6 +212,13 @@ class SessionRepository:
             (guild_id, user_id),
         )
 
+    async def owed_unmutes(self) -> list[tuple[int, int]]:
+        """Every `(guild_id, user_id)` still owed an unmute."""
+        rows = await self.db.fetch_all(
+            "SELECT guild_id, user_id FROM owed_unmutes ORDER BY guild_id, user_id"
+        )
+        return [(int(row["guild_id"]), int(row["user_id"])) for row in rows]
+
     async def settle_unmute(self, guild_id: int, user_id: int) -> bool:
         """Forget an owed unmute; True when there was one to pay."""
         async with (

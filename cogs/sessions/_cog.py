@@ -6,9 +6,10 @@ commands and the returned effects into messages, edits and server mutes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -24,7 +25,7 @@ from cogs.common.access import (
     require_facilitator,
     resolve_group,
 )
-from cogs.common.replies import NO_PINGS, reply
+from cogs.common.replies import NO_PINGS, defer, reply
 from cogs.sessions._panel import announcement, panel_embed, summary_embed, warning
 from cogs.sessions._views import NoteModal, panel_view
 from core.errors import UserError
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TIMER_KIND = "session"
+RETRY = 5
+"""Seconds before a timer whose work failed unexpectedly runs again."""
 NOTE_KINDS = ("resource", "referral", "insight")
 NOTE_MAX = 1000
 VOICE = discord.VoiceChannel
@@ -78,6 +81,7 @@ class SessionsCog(commands.Cog):
         self.bot = bot
         self.service = SessionService(bot.storage.sessions)
         self._voice_joined: dict[tuple[int, int], datetime] = {}
+        self._render_tail: dict[int, asyncio.Future[None]] = {}
 
     async def cog_load(self) -> None:
         self.bot.timers.register(TIMER_KIND, self._on_due)
@@ -111,10 +115,27 @@ class SessionsCog(commands.Cog):
         """Apply a command, persist it, answer the interaction, then render the effects."""
         transition = await self.service.command(session_id, command, self.bot.clock())
         self._arm(transition.state)
-        panel_done = False
-        if interaction is not None:
-            panel_done = await self._answer(interaction, transition, group, confirmation)
-        await self.render(group, transition, panel_done=panel_done)
+        # Effects are rendered in the order the transitions happened (a timer hand-over and a
+        # click in the same instant must not announce out of order); answering the click
+        # does not wait for that.
+        previous = self._render_tail.get(session_id)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._render_tail[session_id] = mine
+        try:
+            panel_done = False
+            if interaction is not None:
+                try:
+                    panel_done = await self._answer(interaction, transition, group, confirmation)
+                except discord.HTTPException as error:
+                    # The command is saved: a lost answer must not also lose its effects.
+                    log.warning("session %s: could not answer: %s", session_id, error)
+            if previous is not None and not previous.done():
+                await asyncio.shield(previous)
+            await self.render(group, transition, panel_done=panel_done)
+        finally:
+            mine.set_result(None)
+            if self._render_tail.get(session_id) is mine:
+                del self._render_tail[session_id]
         return transition
 
     async def _answer(
@@ -159,6 +180,14 @@ class SessionsCog(commands.Cog):
                     type(effect).__name__,
                     error,
                 )
+            except Exception:
+                # A bug in one rendering (or in another feature's announcement extra) must not
+                # keep the rest of the hand-over (mutes, panel) from happening.
+                log.exception(
+                    "session %s: rendering %s failed",
+                    transition.state.session_id,
+                    type(effect).__name__,
+                )
 
     async def _render_one(
         self,
@@ -184,7 +213,7 @@ class SessionsCog(commands.Cog):
         elif isinstance(effect, Mute | Unmute):
             await self._set_mute(guild, group, effect.member_id, isinstance(effect, Mute))
         elif isinstance(effect, Ended):
-            await self._finish(group, state, text, panel_done)
+            await self._finish(group, state, text)
 
     async def _announce(
         self, text: discord.TextChannel, group: Group, state: SessionState, effect: Announce
@@ -193,7 +222,12 @@ class SessionsCog(commands.Cog):
         content = announcement(effect.member_id, effect.phase, effect.deadline)
         items: list[discord.ui.Item[Any]] = []
         for extra in self.bot.announce_extras:
-            more_text, more_items = await extra(group, state, effect)
+            try:
+                more_text, more_items = await extra(group, state, effect)
+            except Exception:
+                # The announcement itself matters more than what others add to it.
+                log.exception("session %s: an announcement extra failed", state.session_id)
+                continue
             if more_text:
                 content += "\n" + more_text
             items.extend(more_items)
@@ -206,14 +240,19 @@ class SessionsCog(commands.Cog):
             await text.send(content[:2000], allowed_mentions=_only(effect.member_id))
 
     async def _update_panel(self, group: Group, state: SessionState) -> None:
+        """Show the latest saved state, not necessarily `state`: an edit that lands after a
+        newer transition's must not bring an older floor back."""
         row = await self.bot.storage.sessions.get(state.session_id)
         if row is None or row.panel_message_id is None or row.panel_channel_id is None:
             return
         channel = self.bot.get_channel(row.panel_channel_id)
         if not isinstance(channel, discord.TextChannel):
             return
+        latest = row.state
         await channel.get_partial_message(row.panel_message_id).edit(
-            embed=panel_embed(state, group.name), view=panel_view(state)
+            embed=panel_embed(latest, group.name),
+            view=panel_view(latest),
+            allowed_mentions=NO_PINGS,
         )
 
     async def _post_panel(self, group: Group, state: SessionState) -> None:
@@ -237,27 +276,39 @@ class SessionsCog(commands.Cog):
     async def _set_mute(
         self, guild: discord.Guild, group: Group, member_id: int, mute: bool
     ) -> None:
+        """Mute or unmute; an unmute that cannot happen now (out of voice, or Discord refused)
+        is owed and paid when the member is next in voice."""
         member = guild.get_member(member_id)
         in_voice = member is not None and member.voice is not None and member.voice.channel
         if member is None or not in_voice:
             if not mute:
                 await self.bot.storage.sessions.owe_unmute(guild.id, member_id)
             return
-        await member.edit(mute=mute, reason=f"talking stick in {group.name}")
+        try:
+            await member.edit(mute=mute, reason=f"talking stick in {group.name}")
+        except discord.HTTPException:
+            if not mute:
+                await self.bot.storage.sessions.owe_unmute(guild.id, member_id)
+            raise
 
-    async def _finish(
-        self, group: Group, state: SessionState, text: object, panel_done: bool
-    ) -> None:
-        if not panel_done:
-            await self._update_panel(group, state)
+    async def _finish(self, group: Group, state: SessionState, text: object) -> None:
+        """The summary, then whatever other features do at the end (feedback). The panel was
+        already updated by the PanelChanged that comes with every end. Each step stands alone:
+        one failing must not keep the others from happening."""
         if isinstance(text, discord.TextChannel):
             notes = await self.bot.storage.sessions.notes(state.session_id)
-            await text.send(
-                embed=summary_embed(state, group.name, notes, self.bot.clock()),
-                allowed_mentions=NO_PINGS,
-            )
+            try:
+                await text.send(
+                    embed=summary_embed(state, group.name, notes, self.bot.clock()),
+                    allowed_mentions=NO_PINGS,
+                )
+            except discord.HTTPException as error:
+                log.warning("session %s: could not post the summary: %s", state.session_id, error)
         for hook in self.bot.session_end_hooks:
-            await hook(group, state)
+            try:
+                await hook(group, state)
+            except Exception:
+                log.exception("session %s: an end-of-session hook failed", state.session_id)
 
     # -- timer and start-up ------------------------------------------------------------------
 
@@ -265,11 +316,16 @@ class SessionsCog(commands.Cog):
         state = self.service.get(session_id)
         if state is None:
             return
-        group = await self._group(state)
         try:
+            group = await self._group(state)
             await self._run(session_id, Due(), group=group)
         except UserError:
             log.info("session %s: nothing due", session_id)
+        except Exception:
+            # Nothing was saved (the store failed, say): try again shortly rather than leave
+            # the session without a timer until the next restart.
+            log.exception("session %s: the timer failed; retrying in %ss", session_id, RETRY)
+            self.bot.timers.schedule(TIMER_KIND, session_id, now + timedelta(seconds=RETRY))
 
     async def _resume_live_sessions(self) -> None:
         """Adopt every live session, correct presence from who is really in voice, restore or
@@ -282,18 +338,40 @@ class SessionsCog(commands.Cog):
                 self._arm(row.state)
                 continue
             try:
+                if not guild.chunked:
+                    # Who is in voice, and their Member objects, come from the member cache;
+                    # right after connecting it may not be filled yet.
+                    await guild.chunk()
                 await self._reconcile(guild, group, row.state)
             except Exception:
                 log.exception("session %s: reconcile failed", row.id)
             current = self.service.get(row.id)
             if current is not None:
                 self._arm(current)
+        await self._pay_owed_unmutes()
+
+    async def _pay_owed_unmutes(self) -> None:
+        """Undo the talking-stick mutes still owed to people who are in voice right now (the
+        others are paid when they next join a voice channel)."""
+        for guild_id, user_id in await self.bot.storage.sessions.owed_unmutes():
+            guild = self.bot.get_guild(guild_id)
+            if guild is None:
+                continue
+            if not any(user_id in channel.voice_states for channel in guild.voice_channels):
+                continue
+            try:
+                member = guild.get_member(user_id) or await guild.fetch_member(user_id)
+            except discord.HTTPException:
+                continue
+            if await self.bot.storage.sessions.settle_unmute(guild_id, user_id):
+                await self._pay_owed_unmute(member)
 
     async def _reconcile(self, guild: discord.Guild, group: Group, state: SessionState) -> None:
-        voice = guild.get_channel(group.voice_channel_id) if group.voice_channel_id else None
-        in_voice = (
-            {m.id for m in voice.members} if isinstance(voice, discord.VoiceChannel) else set()
-        )
+        channel = guild.get_channel(group.voice_channel_id) if group.voice_channel_id else None
+        voice = channel if isinstance(channel, discord.VoiceChannel) else None
+        # From the voice states, not `voice.members`, which needs the member cache.
+        states = voice.voice_states if voice is not None else {}
+        in_voice = set(states)
         members = {m.user_id for m in await self.bot.storage.groups.members(group.id)}
         commands_to_apply: list[Command] = []
         for member_id in list(state.presence):
@@ -301,7 +379,7 @@ class SessionsCog(commands.Cog):
                 commands_to_apply.append(Left(member_id))
         for member_id in sorted(in_voice & members):
             if not state.is_present(member_id):
-                commands_to_apply.append(Joined(member_id))
+                commands_to_apply.append(Joined(member_id, muted=states[member_id].mute))
         for command in commands_to_apply:
             try:
                 await self._run(state.session_id, command, group=group)
@@ -343,13 +421,14 @@ class SessionsCog(commands.Cog):
         if before.channel == after.channel:
             return
         now = self.bot.clock()
+        muted = after.mute
         if after.channel is not None:
             self._voice_joined[(member.guild.id, member.id)] = now
             if await self.bot.storage.sessions.settle_unmute(member.guild.id, member.id):
-                await self._pay_owed_unmute(member)
+                muted = not await self._pay_owed_unmute(member)
         else:
             self._voice_joined.pop((member.guild.id, member.id), None)
-        for channel, command in ((before.channel, Left), (after.channel, Joined)):
+        for channel, joined in ((before.channel, False), (after.channel, True)):
             if channel is None:
                 continue
             group = await self.bot.storage.groups.by_channel(channel.id)
@@ -360,17 +439,32 @@ class SessionsCog(commands.Cog):
                 continue
             if await self.bot.storage.groups.membership(group.id, member.id) is None:
                 continue
+            command: Command = Joined(member.id, muted=muted) if joined else Left(member.id)
             try:
-                await self._run(state.session_id, command(member.id), group=group)
+                transition = await self._run(state.session_id, command, group=group)
             except UserError:
                 continue
+            if joined and member.id in state.bot_mutes and not muted:
+                # Back without the talking stick's mute (it is lost when someone leaves voice
+                # here, or was lifted meanwhile): put it back while the stick is on.
+                await self._keep_muted(member, group, transition.state)
 
-    async def _pay_owed_unmute(self, member: discord.Member) -> None:
+    async def _keep_muted(self, member: discord.Member, group: Group, state: SessionState) -> None:
+        if state.stick and member.id in state.bot_mutes and member.id != state.floor_holder():
+            try:
+                await member.edit(mute=True, reason=f"talking stick in {group.name}")
+            except discord.HTTPException as error:
+                log.warning("could not mute %s again: %s", member.id, error)
+
+    async def _pay_owed_unmute(self, member: discord.Member) -> bool:
+        """Undo a talking-stick mute the bot could not undo earlier; False if it still can't."""
         try:
             await member.edit(mute=False, reason="undoing a talking-stick mute")
         except discord.HTTPException as error:
             log.warning("could not undo the mute of %s: %s", member.id, error)
             await self.bot.storage.sessions.owe_unmute(member.guild.id, member.id)
+            return False
+        return True
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -426,12 +520,19 @@ class SessionsCog(commands.Cog):
             raise UserError(
                 f"The voice channel of **{found.name}** is gone; recreate it from `/group info`."
             )
+        if not member.guild.chunked:
+            # The talking stick and the panel need the members in voice; after a reconnect the
+            # member cache may still be empty. Fetching it may take a moment.
+            await defer(interaction)
+            await member.guild.chunk()
         members = {m.user_id for m in await self.bot.storage.groups.members(found.id)}
         now = self.bot.clock()
+        # The voice states, not `voice.members`: those need the member cache, which may not
+        # be filled yet after a reconnect.
         present = [
-            (m.id, self._voice_joined.get((member.guild.id, m.id), now))
-            for m in voice.members
-            if m.id in members
+            (user_id, self._voice_joined.get((member.guild.id, user_id), now))
+            for user_id in voice.voice_states
+            if user_id in members
         ]
         if not present:
             raise UserError(
@@ -648,8 +749,9 @@ class SessionsCog(commands.Cog):
             )
         if enabled == state.stick:
             raise UserError(f"The talking stick is already {'on' if enabled else 'off'}.")
-        in_voice = [m.id for m in voice.members if not m.bot]
-        muted = [m.id for m in voice.members if m.voice is not None and m.voice.mute]
+        states = voice.voice_states
+        in_voice = [user_id for user_id in states if not _is_bot(member.guild, user_id)]
+        muted = [user_id for user_id, voice_state in states.items() if voice_state.mute]
         await self._run(
             state.session_id,
             Stick(enabled, in_voice, [m for m in muted if m not in state.bot_mutes]),
@@ -720,6 +822,11 @@ class SessionsCog(commands.Cog):
         else:
             raise UserError("Unknown button.")
         await self._run(session_id, command, group=group, interaction=interaction)
+
+
+def _is_bot(guild: discord.Guild, user_id: int) -> bool:
+    member = guild.get_member(user_id)
+    return user_id == guild.me.id or (member is not None and member.bot)
 
 
 def _only(member_id: int) -> discord.AllowedMentions:

@@ -53,9 +53,10 @@ def _agenda_lines(state: SessionState) -> list[str]:
         speakers = [
             r.speaker_id for r in state.records if r.round == name and r.phase != Phase.RESPONSE
         ]
-        total = len(
-            dict.fromkeys(speakers + [s.speaker_id for s in state.pending if s.round == name])
-        )
+        if state.running is not None and state.running.segment.round == name:
+            speakers.append(state.running.segment.speaker_id)
+        speakers += [s.speaker_id for s in state.pending if s.round == name]
+        total = len(dict.fromkeys(speakers))
         if name == current_round:
             lines.append(f"▶ **{label}** ({total})")
         elif name in pending_rounds:

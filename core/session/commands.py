@@ -66,9 +66,11 @@ class LowerHand:
 
 @dataclass(frozen=True, slots=True)
 class Joined:
-    """`member_id` (a group member) joined the voice channel."""
+    """`member_id` (a group member) joined the voice channel. `muted`: they arrived
+    server-muted and not by the bot, so the talking stick must leave that mute alone."""
 
     member_id: int
+    muted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,8 +124,8 @@ def apply(
             tx.raise_hand(member)
         case LowerHand(member_id=member):
             tx.lower_hand(member)
-        case Joined(member_id=member):
-            tx.joined(member)
+        case Joined(member_id=member, muted=muted):
+            tx.joined(member, muted)
         case Left(member_id=member):
             tx.left(member)
         case Stick(enabled=enabled, voice_members=voice, muted_by_others=others):
@@ -509,7 +509,7 @@ class _Transition:
         else:
             raise UserError("Your hand is not raised.")
 
-    def joined(self, member: int) -> None:
+    def joined(self, member: int, muted: bool = False) -> None:
         s = self.s
         presence = s.presence.get(member)
         if presence is not None and presence.present_since is not None:
@@ -526,13 +526,17 @@ class _Transition:
         if s.grace is not None and s.grace.member_id == member:
             s.grace = None
             self.panel = True
-        if (
-            s.stick
-            and member != s.floor_holder()
-            and member not in s.muted_by_others
-            and member not in s.bot_mutes
-        ):
-            s.bot_mutes.append(member)
+        if s.stick and member not in s.bot_mutes:
+            # Someone else's mute is theirs to lift: the bot never takes it over. Whether the
+            # member still carries one is known only now that they are back.
+            if muted:
+                if member not in s.muted_by_others:
+                    s.muted_by_others.append(member)
+                return
+            if member in s.muted_by_others:
+                s.muted_by_others.remove(member)
+            if member != s.floor_holder():
+                s.bot_mutes.append(member)
 
     def add_late_joiner(self, member: int) -> None:
         """Append `member` to every round not finished yet (the current one included)."""

@@ -1,0 +1,216 @@
+"""Sessions on a real temporary database: the live state, the one-live-session rule, what a
+finished session leaves behind, notes, owed unmutes and hot-seat history."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.errors import UserError
+from core.session import (
+    Due,
+    End,
+    Left,
+    Next,
+    SessionState,
+    apply,
+    default_config,
+    start,
+)
+from storage import Storage
+
+NOW = datetime(2026, 1, 1, 18, tzinfo=UTC)
+ANA, BEN, CY = 101, 102, 103
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    store = Storage.at(tmp_path / "mm.db")
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def make_group(storage: Storage, name: str = "Circle") -> int:
+    group = await storage.groups.create(
+        guild_id=10,
+        name=name,
+        description="",
+        capacity=6,
+        timezone=None,
+        role_id=None,
+        category_id=None,
+        text_channel_id=None,
+        voice_channel_id=None,
+        created_by=ANA,
+        now=NOW,
+    )
+    return group.id
+
+
+async def create_session(
+    storage: Storage, group_id: int, *, fmt: str = "hotseat", at: datetime = NOW
+) -> SessionState:
+    config = default_config(fmt, turn_minutes=4, order="joined")
+    present = [(ANA, at), (BEN, at + timedelta(seconds=1)), (CY, at + timedelta(seconds=2))]
+
+    def build(session_id: int) -> SessionState:
+        return start(session_id, config, present, {}, seed=7, now=at)[0]
+
+    return await storage.sessions.create(
+        group_id=group_id, guild_id=10, started_by=ANA, now=at, build=build
+    )
+
+
+async def test_create_save_and_read_back(storage: Storage) -> None:
+    group_id = await make_group(storage)
+    state = await create_session(storage, group_id)
+
+    row = await storage.sessions.get(state.session_id)
+    assert row is not None
+    assert (row.group_id, row.guild_id, row.started_by, row.started_at) == (group_id, 10, ANA, NOW)
+    assert row.ended_at is None and row.panel_message_id is None
+    assert row.state == state
+    next_due = await storage.db.fetch_one("SELECT next_due, format FROM sessions")
+    assert next_due is not None and next_due["format"] == "hotseat"
+
+    later = NOW + timedelta(seconds=30)
+    moved, _ = apply(state, Next(ANA, is_facilitator=True), later)
+    await storage.sessions.save_state(moved)
+    await storage.sessions.set_panel(state.session_id, 555, 777)
+    row = await storage.sessions.get(state.session_id)
+    assert row is not None and row.state == moved
+    assert (row.panel_channel_id, row.panel_message_id) == (555, 777)
+    assert [r.id for r in await storage.sessions.live()] == [state.session_id]
+    live = await storage.sessions.live_for_group(group_id)
+    assert live is not None and live.state.floor_holder() == moved.floor_holder()
+
+
+async def test_only_one_live_session_per_group(storage: Storage) -> None:
+    group_id = await make_group(storage)
+    other_group = await make_group(storage, "Other")
+    first = await create_session(storage, group_id)
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await create_session(storage, group_id)
+    rows = await storage.db.fetch_all("SELECT id FROM sessions WHERE group_id = ?", (group_id,))
+    assert [r["id"] for r in rows] == [first.session_id]
+
+    # Another group may run one at the same time; a failed build leaves no row either.
+    await create_session(storage, other_group)
+
+    def refuse(session_id: int) -> SessionState:
+        raise UserError("nobody is here")
+
+    third_group = await make_group(storage, "Third")
+    with pytest.raises(UserError):
+        await storage.sessions.create(
+            group_id=third_group, guild_id=10, started_by=ANA, now=NOW, build=refuse
+        )
+    assert len(await storage.db.fetch_all("SELECT id FROM sessions")) == 2
+
+    # Once the first one is finished, the group can start again.
+    ended, _ = apply(first, End(), NOW + timedelta(minutes=1))
+    await storage.sessions.finish(
+        ended, group_id, ended.attendance_seconds(ended.ended_at or NOW), NOW
+    )
+    again = await create_session(storage, group_id, at=NOW + timedelta(minutes=2))
+    assert again.session_id != first.session_id
+    assert await storage.sessions.count_for_group(group_id) == 1
+
+
+async def test_finish_writes_segments_attendance_and_hot_seat_history(storage: Storage) -> None:
+    group_id = await make_group(storage)
+    state = await create_session(storage, group_id)
+    # ANA's hot seat runs out (4 min); BEN leaves at its start and is gone for good.
+    at = NOW + timedelta(minutes=4)
+    state, _ = apply(state, Due(), at)
+    assert state.floor_holder() == BEN
+    state, _ = apply(state, Left(BEN), at)
+    state, _ = apply(state, Due(), at + timedelta(seconds=60))
+    assert state.floor_holder() == CY
+    end_at = at + timedelta(seconds=90)
+    state, _ = apply(state, End(), end_at)
+    await storage.sessions.finish(state, group_id, state.attendance_seconds(end_at), end_at)
+
+    row = await storage.sessions.get(state.session_id)
+    assert row is not None and row.ended_at == end_at and row.state.is_ended()
+    assert await storage.sessions.live() == []
+    reason = await storage.db.fetch_one("SELECT end_reason, next_due FROM sessions")
+    assert reason is not None and tuple(reason) == ("ended", None)
+
+    segments = await storage.sessions.segment_rows(state.session_id)
+    assert [(s["seq"], s["speaker_id"], s["phase"], s["outcome"]) for s in segments] == [
+        (1, ANA, "present", "timeout"),
+        (2, ANA, "questions", "timeout"),
+        (3, ANA, "advice", "timeout"),
+        (4, BEN, "present", "left"),
+        (5, BEN, "questions", "left"),
+        (6, BEN, "advice", "left"),
+        (7, CY, "present", "done"),
+        (8, CY, "questions", "skipped"),
+        (9, CY, "advice", "skipped"),
+    ]
+    assert [s["actual_seconds"] for s in segments] == [60, 60, 120, 60, 0, 0, 30, 0, 0]
+
+    attendance = await storage.db.fetch_all(
+        "SELECT user_id, seconds FROM attendance ORDER BY user_id"
+    )
+    assert [tuple(r) for r in attendance] == [(ANA, 330), (BEN, 240), (CY, 330)]
+
+    history = await storage.sessions.last_hotseats(group_id)
+    assert history == {
+        ANA: NOW,
+        BEN: NOW + timedelta(minutes=4),
+        CY: NOW + timedelta(minutes=5),
+    }
+
+    # A later session moves the history on only for those who had a hot seat in it.
+    later = NOW + timedelta(days=7)
+    second = await create_session(storage, group_id, at=later)
+    second, _ = apply(second, Next(ANA, is_facilitator=True), later + timedelta(seconds=10))
+    second, _ = apply(second, End(), later + timedelta(seconds=20))
+    await storage.sessions.finish(second, group_id, {}, later + timedelta(seconds=20))
+    history = await storage.sessions.last_hotseats(group_id)
+    assert history[ANA] == later and history[BEN] == NOW + timedelta(minutes=4)
+
+
+async def test_notes(storage: Storage) -> None:
+    group_id = await make_group(storage)
+    state = await create_session(storage, group_id)
+    first = await storage.sessions.add_note(state.session_id, BEN, ANA, "resource", "A book", NOW)
+    second = await storage.sessions.add_note(
+        state.session_id, CY, None, "insight", "Say no", NOW + timedelta(seconds=5)
+    )
+    assert first < second
+
+    notes = await storage.sessions.notes(state.session_id)
+    assert [(n.id, n.author_id, n.for_member_id, n.kind, n.text) for n in notes] == [
+        (first, BEN, ANA, "resource", "A book"),
+        (second, CY, None, "insight", "Say no"),
+    ]
+    assert notes[1].created_at == NOW + timedelta(seconds=5)
+    with pytest.raises(sqlite3.IntegrityError):
+        await storage.sessions.add_note(state.session_id, BEN, None, "video", "nope", NOW)
+    assert len(await storage.sessions.notes(state.session_id)) == 2
+    assert await storage.sessions.notes(state.session_id + 1) == []
+
+
+async def test_owed_unmutes(storage: Storage) -> None:
+    await storage.sessions.owe_unmute(10, BEN)
+    await storage.sessions.owe_unmute(10, BEN)  # owing twice is still one unmute
+    await storage.sessions.owe_unmute(11, BEN)
+    await storage.sessions.owe_unmute(10, ANA)
+    assert await storage.sessions.owed_unmutes() == [(10, ANA), (10, BEN), (11, BEN)]
+
+    assert await storage.sessions.settle_unmute(10, BEN) is True
+    assert await storage.sessions.settle_unmute(10, BEN) is False
+    assert await storage.sessions.settle_unmute(10, CY) is False
+    assert await storage.sessions.settle_unmute(11, BEN) is True
+    assert await storage.sessions.owed_unmutes() == [(10, ANA)]
