@@ -8,6 +8,7 @@ models are frozen, so the input state is never mutated and no deep copy is neede
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from core.errors import UserError
@@ -338,7 +339,7 @@ class _Transition:
     def set_deadline(self, run: Running, deadline: datetime) -> Running:
         """A new deadline re-arms the warning if its time is still ahead."""
         warned = run.warned and deadline - timedelta(seconds=WARN_BEFORE_SECONDS) <= self.now
-        return run.model_copy(update={"deadline": deadline, "remaining": None, "warned": warned})
+        return replace(run, deadline=deadline, remaining=None, warned=warned)
 
     # -- commands -----------------------------------------------------------------------
 
@@ -356,7 +357,7 @@ class _Transition:
             # fell due but before the timer fired, the event happens after that command.
             at = max(fell_due, self.since)
             if kind == EVENT_WARNING:
-                s.running = run.model_copy(update={"warned": True})
+                s.running = replace(run, warned=True)
                 fresh = _seconds(self.now - fell_due) <= STALE_WARNING_SECONDS
                 if fresh and run.deadline is not None:
                     self.warnings.append(Warn(run.segment.speaker_id, run.deadline))
@@ -395,10 +396,10 @@ class _Transition:
                 f"this one has {left} min of extension left."
             )
         if run.deadline is None:
-            run = run.model_copy(update={"remaining": (run.remaining or 0.0) + seconds})
+            run = replace(run, remaining=(run.remaining or 0.0) + seconds)
         else:
             run = self.set_deadline(run, run.deadline + timedelta(seconds=seconds))
-        self.s.running = run.model_copy(update={"extended_seconds": total})
+        self.s.running = replace(run, extended_seconds=total)
         self.panel = True
 
     def pause(self, actor: int, facilitator: bool) -> None:
@@ -408,13 +409,13 @@ class _Transition:
             raise UserError("The session is already paused.")
         run = self.run
         assert run.deadline is not None
-        s.running = run.model_copy(
-            update={"deadline": None, "remaining": max(0.0, _seconds(run.deadline - self.now))}
+        s.running = replace(
+            run, deadline=None, remaining=max(0.0, _seconds(run.deadline - self.now))
         )
         slot = s.response
         if slot is not None and slot.deadline is not None:
             remaining = max(0.0, _seconds(slot.deadline - self.now))
-            s.response = slot.model_copy(update={"deadline": None, "remaining": remaining})
+            s.response = replace(slot, deadline=None, remaining=remaining)
         s.paused_at = self.now
         self.panel = True
 
@@ -428,16 +429,15 @@ class _Transition:
         run = self.run
         run = self.set_deadline(run, now + timedelta(seconds=run.remaining or 0.0))
         paused = max(0.0, _seconds(now - max(paused_at, run.started_at)))
-        s.running = run.model_copy(update={"paused_seconds": run.paused_seconds + paused})
+        s.running = replace(run, paused_seconds=run.paused_seconds + paused)
         slot = s.response
         if slot is not None:
             paused = max(0.0, _seconds(now - max(paused_at, slot.started_at)))
-            s.response = slot.model_copy(
-                update={
-                    "deadline": now + timedelta(seconds=slot.remaining or 0.0),
-                    "remaining": None,
-                    "paused_seconds": slot.paused_seconds + paused,
-                }
+            s.response = replace(
+                slot,
+                deadline=now + timedelta(seconds=slot.remaining or 0.0),
+                remaining=None,
+                paused_seconds=slot.paused_seconds + paused,
             )
         s.paused_seconds += max(0.0, _seconds(now - paused_at))
         s.paused_at = None
@@ -517,9 +517,7 @@ class _Transition:
         if presence is None:
             s.presence[member] = Presence(first_joined=self.now, present_since=self.now)
         else:
-            s.presence[member] = presence.model_copy(
-                update={"present_since": self.now, "absent_since": None}
-            )
+            s.presence[member] = replace(presence, present_since=self.now, absent_since=None)
         if member not in s.roster:
             s.roster.append(member)
             self.add_late_joiner(member)
@@ -560,12 +558,11 @@ class _Transition:
         presence = s.presence.get(member)
         if presence is None or presence.present_since is None:
             return
-        s.presence[member] = presence.model_copy(
-            update={
-                "present_since": None,
-                "absent_since": self.now,
-                "seconds": presence.seconds + _seconds(self.now - presence.present_since),
-            }
+        s.presence[member] = replace(
+            presence,
+            present_since=None,
+            absent_since=self.now,
+            seconds=presence.seconds + _seconds(self.now - presence.present_since),
         )
         if member in s.hands:
             s.hands.remove(member)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 WARN_BEFORE_SECONDS = 60
 """The warning comes this long before a segment's deadline..."""
@@ -59,6 +60,12 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# The many small records of a state are slotted dataclasses rather than models: a thousand
+# live sessions hold tens of thousands of them, and a model instance costs several times the
+# memory (its __dict__ and fields-set) and lengthens every garbage collection.
+_RECORD_CONFIG = ConfigDict(extra="forbid")
+
+
 class SessionConfig(_Frozen):
     """What the facilitator chose at `/session start`; build it with `default_config`."""
 
@@ -68,7 +75,8 @@ class SessionConfig(_Frozen):
     order: Order
 
 
-class Segment(_Frozen):
+@pydantic_dataclass(frozen=True, slots=True, config=_RECORD_CONFIG)
+class Segment:
     """One planned slot of the agenda. The phases of one hot seat share a `unit`, which is
     what skip and move act on; any other segment is a unit of its own."""
 
@@ -80,7 +88,8 @@ class Segment(_Frozen):
     planned_seconds: int
 
 
-class Running(_Frozen):
+@pydantic_dataclass(frozen=True, slots=True, config=_RECORD_CONFIG)
+class Running:
     """The segment in progress. While paused the deadline is None and `remaining` holds the
     seconds left; `paused_seconds` counts finished pauses so actual time excludes them."""
 
@@ -93,7 +102,8 @@ class Running(_Frozen):
     paused_seconds: float = 0.0
 
 
-class ResponseSlot(_Frozen):
+@pydantic_dataclass(frozen=True, slots=True, config=_RECORD_CONFIG)
+class ResponseSlot:
     """A raised hand holding the floor inside an advice segment. `deadline` is the slot's own
     limit; the advice segment's deadline caps it too (see `SessionState.floor_deadline`)."""
 
@@ -105,7 +115,8 @@ class ResponseSlot(_Frozen):
     paused_seconds: float = 0.0
 
 
-class Grace(_Frozen):
+@pydantic_dataclass(frozen=True, slots=True, config=_RECORD_CONFIG)
+class Grace:
     """The floor is waiting for its speaker, who left voice, until `until`."""
 
     member_id: int
@@ -113,7 +124,8 @@ class Grace(_Frozen):
     until: AwareDatetime
 
 
-class Presence(_Frozen):
+@pydantic_dataclass(frozen=True, slots=True, config=_RECORD_CONFIG)
+class Presence:
     """Voice presence of one agenda member during the session (for absence and attendance)."""
 
     first_joined: AwareDatetime
@@ -123,7 +135,8 @@ class Presence(_Frozen):
     """Presence already completed (closed by a leave); the open stretch is added on read."""
 
 
-class SegmentRecord(_Frozen):
+@pydantic_dataclass(frozen=True, slots=True, config=_RECORD_CONFIG)
+class SegmentRecord:
     """A finished segment. `segment_id` is the planned segment it closes; for a RESPONSE it is
     the advice segment the response took place in (responses are not planned segments)."""
 
