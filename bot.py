@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -141,6 +142,10 @@ class MastermindBot(commands.Bot):
                 await guild.chunk()
         for hook in self.ready_hooks:
             await hook()
+        # What start-up loaded (live sessions, caches) lives as long as the process: moving it
+        # out of the collector's generations keeps full collections short.
+        gc.collect()
+        gc.freeze()
         self.timers.start()
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 

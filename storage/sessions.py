@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.session import SessionState
+from core.session import Phase, SessionState
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.db import Database
 
@@ -126,7 +126,13 @@ class SessionRepository:
             )
             hot_seat_at: dict[int, datetime] = {}
             for record in state.records:
-                if record.round == "hotseats" and record.actual_seconds > 0 and record.started_at:
+                # A raised-hand response inside someone else's hot seat is not a hot seat.
+                if (
+                    record.round == "hotseats"
+                    and record.phase != Phase.RESPONSE
+                    and record.actual_seconds > 0
+                    and record.started_at
+                ):
                     hot_seat_at.setdefault(record.speaker_id, record.started_at)
             await conn.executemany(
                 "INSERT INTO hotseat_history (group_id, user_id, last_hotseat_at) VALUES (?, ?, ?)"
@@ -140,6 +146,14 @@ class SessionRepository:
             "UPDATE sessions SET panel_channel_id = ?, panel_message_id = ? WHERE id = ?",
             (channel_id, message_id, session_id),
         )
+
+    async def panel_location(self, session_id: int) -> tuple[int, int] | None:
+        row = await self.db.fetch_one(
+            "SELECT panel_channel_id, panel_message_id FROM sessions WHERE id = ?", (session_id,)
+        )
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return int(row[0]), int(row[1])
 
     async def get(self, session_id: int) -> SessionRow | None:
         row = await self.db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))

@@ -80,6 +80,7 @@ class SessionsCog(commands.Cog):
     def __init__(self, bot: MastermindBot) -> None:
         self.bot = bot
         self.service = SessionService(bot.storage.sessions)
+        self._panels: dict[int, tuple[int, int]] = {}
         self._voice_joined: dict[tuple[int, int], datetime] = {}
         self._render_tail: dict[int, asyncio.Future[None]] = {}
 
@@ -96,12 +97,25 @@ class SessionsCog(commands.Cog):
 
     async def _group(self, state: SessionState) -> Group:
         group_id = self.service.group_of(state.session_id)
-        row = (
-            None if group_id is not None else await self.bot.storage.sessions.get(state.session_id)
-        )
-        group = await self.bot.storage.groups.get(group_id if group_id else row.group_id)  # type: ignore[union-attr]
-        assert group is not None
+        if group_id is None:
+            row = await self.bot.storage.sessions.get(state.session_id)
+            if row is None:
+                raise UserError("That session no longer exists.")
+            group_id = row.group_id
+        group = await self.bot.storage.groups.get(group_id)
+        if group is None:
+            raise UserError("That session's group no longer exists.")
         return group
+
+    async def _panel_location(self, session_id: int) -> tuple[int, int] | None:
+        """(channel id, message id) of the session's panel, remembered after the first look:
+        a hand-over must not reload the whole session just to find its panel."""
+        if session_id not in self._panels:
+            found = await self.bot.storage.sessions.panel_location(session_id)
+            if found is None:
+                return None
+            self._panels[session_id] = found
+        return self._panels[session_id]
 
     async def _run(
         self,
@@ -147,12 +161,12 @@ class SessionsCog(commands.Cog):
     ) -> bool:
         """Answer within the interaction's deadline; a press on the panel edits the panel in
         the same call. Returns True when the panel was updated that way."""
-        row = await self.bot.storage.sessions.get(transition.state.session_id)
+        panel = await self._panel_location(transition.state.session_id)
         on_panel = (
             interaction.type == discord.InteractionType.component
             and interaction.message is not None
-            and row is not None
-            and interaction.message.id == row.panel_message_id
+            and panel is not None
+            and interaction.message.id == panel[1]
         )
         changed = any(isinstance(e, PanelChanged) for e in transition.effects)
         if on_panel and changed and not interaction.response.is_done():
@@ -242,14 +256,14 @@ class SessionsCog(commands.Cog):
     async def _update_panel(self, group: Group, state: SessionState) -> None:
         """Show the latest saved state, not necessarily `state`: an edit that lands after a
         newer transition's must not bring an older floor back."""
-        row = await self.bot.storage.sessions.get(state.session_id)
-        if row is None or row.panel_message_id is None or row.panel_channel_id is None:
+        panel = await self._panel_location(state.session_id)
+        if panel is None:
             return
-        channel = self.bot.get_channel(row.panel_channel_id)
+        channel = self.bot.get_channel(panel[0])
         if not isinstance(channel, discord.TextChannel):
             return
-        latest = row.state
-        await channel.get_partial_message(row.panel_message_id).edit(
+        latest = self.service.get(state.session_id) or state
+        await channel.get_partial_message(panel[1]).edit(
             embed=panel_embed(latest, group.name),
             view=panel_view(latest),
             allowed_mentions=NO_PINGS,
@@ -272,6 +286,7 @@ class SessionsCog(commands.Cog):
             else channel.send(embed=embed, allowed_mentions=NO_PINGS)
         )
         await self.bot.storage.sessions.set_panel(state.session_id, channel.id, message.id)
+        self._panels[state.session_id] = (channel.id, message.id)
 
     async def _set_mute(
         self, guild: discord.Guild, group: Group, member_id: int, mute: bool
@@ -764,14 +779,14 @@ class SessionsCog(commands.Cog):
     @app_commands.autocomplete(group=group_autocomplete)
     async def status(self, interaction: discord.Interaction, group: str | None = None) -> None:
         _, found, state = await self._live(interaction, group)
-        row = await self.bot.storage.sessions.get(state.session_id)
+        old = await self._panel_location(state.session_id)
         await reply(interaction, "Here is the panel.")
         await self._post_panel(found, state)
-        if row is not None and row.panel_channel_id and row.panel_message_id:
-            channel = self.bot.get_channel(row.panel_channel_id)
+        if old is not None:
+            channel = self.bot.get_channel(old[0])
             if isinstance(channel, discord.TextChannel):
                 try:
-                    await channel.get_partial_message(row.panel_message_id).delete()
+                    await channel.get_partial_message(old[1]).delete()
                 except discord.HTTPException:
                     log.info("old panel of session %s already gone", state.session_id)
 
