@@ -210,20 +210,7 @@ class GroupRepository:
         """Make the longest-standing member facilitator of a group that has members but no
         facilitator left. Returns who was promoted, if anyone."""
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT user_id, is_facilitator FROM memberships WHERE group_id = ?"
-                " ORDER BY joined_at, user_id",
-                (group_id,),
-            ) as cursor:
-                rows = list(await cursor.fetchall())
-            if not rows or any(row["is_facilitator"] for row in rows):
-                return None
-            chosen = int(rows[0]["user_id"])
-            await conn.execute(
-                "UPDATE memberships SET is_facilitator = 1 WHERE group_id = ? AND user_id = ?",
-                (group_id, chosen),
-            )
-        return chosen
+            return await promote_if_leaderless(conn, group_id)
 
     async def member_counts(self, guild_id: int) -> dict[int, int]:
         """How many members each group of the guild has (groups with none are absent)."""
@@ -241,3 +228,22 @@ class GroupRepository:
             (guild_id, user_id),
         )
         return [_group(row) for row in rows]
+
+
+async def promote_if_leaderless(conn: aiosqlite.Connection, group_id: int) -> int | None:
+    """Inside the caller's transaction: a group with members but no facilitator gets its
+    longest-standing member as facilitator. Returns who was promoted, if anyone."""
+    async with conn.execute(
+        "SELECT user_id, is_facilitator FROM memberships WHERE group_id = ?"
+        " ORDER BY joined_at, user_id",
+        (group_id,),
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    if not rows or any(row["is_facilitator"] for row in rows):
+        return None
+    chosen = int(rows[0]["user_id"])
+    await conn.execute(
+        "UPDATE memberships SET is_facilitator = 1 WHERE group_id = ? AND user_id = ?",
+        (group_id, chosen),
+    )
+    return chosen

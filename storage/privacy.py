@@ -40,6 +40,7 @@ from core.session import SessionState
 from core.stats import count_lines
 from storage.convert import to_db_time
 from storage.db import Database
+from storage.groups import promote_if_leaderless
 
 DELETED_MENTION = "a deleted member"
 
@@ -367,7 +368,7 @@ class PrivacyRepository:
             changed["audit_log.detail"] = edited
 
             for group in erasure.left:
-                promoted = await _promote_if_leaderless(conn, group.group_id)
+                promoted = await promote_if_leaderless(conn, group.group_id)
                 if promoted is not None:
                     erasure.promoted[group.group_id] = promoted
         return erasure
@@ -386,24 +387,6 @@ async def _new_anon_id(conn: aiosqlite.Connection, now: str) -> int:
 async def _count(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]) -> int:
     async with conn.execute(sql, params) as cursor:
         return max(cursor.rowcount, 0)
-
-
-async def _promote_if_leaderless(conn: aiosqlite.Connection, group_id: int) -> int | None:
-    """The same rule as when someone leaves the server: the longest-standing member leads."""
-    async with conn.execute(
-        "SELECT user_id, is_facilitator FROM memberships WHERE group_id = ?"
-        " ORDER BY joined_at, user_id",
-        (group_id,),
-    ) as cursor:
-        rows = list(await cursor.fetchall())
-    if not rows or any(row["is_facilitator"] for row in rows):
-        return None
-    chosen = int(rows[0]["user_id"])
-    await conn.execute(
-        "UPDATE memberships SET is_facilitator = 1 WHERE group_id = ? AND user_id = ?",
-        (group_id, chosen),
-    )
-    return chosen
 
 
 def _kept_count(stored: int | None, text: str) -> int:

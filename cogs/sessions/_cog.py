@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -577,18 +578,28 @@ class SessionsCog(commands.Cog):
             )
         await self.render(found, transition, panel_done=True)
 
-    @session.command(name="next", description="End the current turn and move on")
-    @app_commands.autocomplete(group=group_autocomplete)
-    async def next_turn(self, interaction: discord.Interaction, group: str | None = None) -> None:
+    async def _control(
+        self,
+        interaction: discord.Interaction,
+        group: str | None,
+        make: Callable[[int, bool], Command],
+        confirmation: str,
+    ) -> None:
+        """A control the speaker or a facilitator may use; the core decides who may."""
         member, found, state = await self._live(interaction, group)
         facilitator = await is_facilitator(self.bot, member, found)
         await self._run(
             state.session_id,
-            Next(member.id, facilitator),
+            make(member.id, facilitator),
             group=found,
             interaction=interaction,
-            confirmation="Moved on.",
+            confirmation=confirmation,
         )
+
+    @session.command(name="next", description="End the current turn and move on")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def next_turn(self, interaction: discord.Interaction, group: str | None = None) -> None:
+        await self._control(interaction, group, Next, "Moved on.")
 
     @session.command(name="extend", description="Give the current turn more time")
     @app_commands.autocomplete(group=group_autocomplete)
@@ -598,41 +609,22 @@ class SessionsCog(commands.Cog):
         minutes: app_commands.Range[int, 1, 15] = 2,
         group: str | None = None,
     ) -> None:
-        member, found, state = await self._live(interaction, group)
-        facilitator = await is_facilitator(self.bot, member, found)
-        await self._run(
-            state.session_id,
-            Extend(member.id, facilitator, minutes * 60),
-            group=found,
-            interaction=interaction,
-            confirmation=f"Added {minutes} min.",
+        await self._control(
+            interaction,
+            group,
+            lambda actor, facilitator: Extend(actor, facilitator, minutes * 60),
+            f"Added {minutes} min.",
         )
 
     @session.command(name="pause", description="Pause the clock")
     @app_commands.autocomplete(group=group_autocomplete)
     async def pause(self, interaction: discord.Interaction, group: str | None = None) -> None:
-        member, found, state = await self._live(interaction, group)
-        facilitator = await is_facilitator(self.bot, member, found)
-        await self._run(
-            state.session_id,
-            Pause(member.id, facilitator),
-            group=found,
-            interaction=interaction,
-            confirmation="Paused.",
-        )
+        await self._control(interaction, group, Pause, "Paused.")
 
     @session.command(name="resume", description="Resume the clock")
     @app_commands.autocomplete(group=group_autocomplete)
     async def resume(self, interaction: discord.Interaction, group: str | None = None) -> None:
-        member, found, state = await self._live(interaction, group)
-        facilitator = await is_facilitator(self.bot, member, found)
-        await self._run(
-            state.session_id,
-            Resume(member.id, facilitator),
-            group=found,
-            interaction=interaction,
-            confirmation="Resumed.",
-        )
+        await self._control(interaction, group, Resume, "Resumed.")
 
     @session.command(name="skip", description="Skip someone's turn (facilitators)")
     @app_commands.autocomplete(group=group_autocomplete)
