@@ -36,5 +36,8 @@ test: check unit
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+demo: $(STAMP)
+	$(BIN)/python bot.py demo
+
 clean:
 	rm -rf $(VENV)

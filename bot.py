@@ -227,6 +227,10 @@ def _application_id_from_token(token: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "run"
+    if command == "demo":
+        from demo import run_demo
+
+        return run_demo()
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -246,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         print(invite_url(app_id))
         return 0
     if command != "run":
-        print(f"unknown command {command!r}; use run or invite", file=sys.stderr)
+        print(f"unknown command {command!r}; use run, invite or demo", file=sys.stderr)
         return 2
     if settings.discord_token is None or not settings.discord_token.get_secret_value():
         print(NO_TOKEN_HELP, file=sys.stderr)

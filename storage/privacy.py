@@ -3,8 +3,8 @@
 What an erasure does, table by table (a person is a Discord user id, the same in every guild;
 the erasure covers every guild):
 
-- `profiles`, `memberships`, `hotseat_history`: the person's rows are deleted. A group left
-  without a facilitator gets its longest-standing member as facilitator.
+- `profiles`, `memberships`, `hotseat_history`, `voice_joins`: the person's rows are deleted.
+  A group left without a facilitator gets its longest-standing member as facilitator.
 - `feedback`: kept only as an anonymous rating: the id becomes the erasure's anonymous id, the
   form's text is removed, and how many resources and referrals it listed is kept in
   `resources_count` / `referrals_count` so the reports' counts do not change.
@@ -263,6 +263,12 @@ class PrivacyRepository:
             "owed_unmutes": _rows(
                 await one("SELECT guild_id FROM owed_unmutes WHERE user_id = ?", (user_id,))
             ),
+            "voice_channel_joined": _rows(
+                await one(
+                    "SELECT guild_id, channel_id, joined_at FROM voice_joins WHERE user_id = ?",
+                    (user_id,),
+                )
+            ),
         }
 
     # -- the erasure ----------------------------------------------------------------------------
@@ -293,7 +299,7 @@ class PrivacyRepository:
                     LeftGroup(int(r[0]), int(r[1]), str(r[2]), r[3], r[4])
                     for r in await cursor.fetchall()
                 ]
-            for table in ("memberships", "profiles", "hotseat_history"):
+            for table in ("memberships", "profiles", "hotseat_history", "voice_joins"):
                 changed[table] = await _count(
                     conn, f"DELETE FROM {table} WHERE user_id = ?", (user_id,)
                 )

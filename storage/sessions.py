@@ -220,6 +220,28 @@ class SessionRepository:
         )
         return [dict(row) for row in rows]
 
+    async def record_voice_join(
+        self, guild_id: int, user_id: int, channel_id: int, at: datetime
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO voice_joins (guild_id, user_id, channel_id, joined_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (guild_id, user_id) DO UPDATE SET channel_id = excluded.channel_id,"
+            " joined_at = excluded.joined_at",
+            (guild_id, user_id, channel_id, to_db_time(at)),
+        )
+
+    async def forget_voice_join(self, guild_id: int, user_id: int) -> None:
+        await self.db.execute(
+            "DELETE FROM voice_joins WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+
+    async def voice_joins(self, channel_id: int) -> dict[int, datetime]:
+        """When each person now in the channel joined it (as far as the bot saw)."""
+        rows = await self.db.fetch_all(
+            "SELECT user_id, joined_at FROM voice_joins WHERE channel_id = ?", (channel_id,)
+        )
+        return {int(row["user_id"]): require_time(row["joined_at"]) for row in rows}
+
     async def owe_unmute(self, guild_id: int, user_id: int) -> None:
         await self.db.execute(
             "INSERT OR IGNORE INTO owed_unmutes (guild_id, user_id) VALUES (?, ?)",

@@ -82,7 +82,6 @@ class SessionsCog(commands.Cog):
         self.bot = bot
         self.service = SessionService(bot.storage.sessions)
         self._panels: dict[int, tuple[int, int]] = {}
-        self._voice_joined: dict[tuple[int, int], datetime] = {}
         self._render_tail: dict[int, asyncio.Future[None]] = {}
 
     async def cog_load(self) -> None:
@@ -439,11 +438,13 @@ class SessionsCog(commands.Cog):
         now = self.bot.clock()
         muted = after.mute
         if after.channel is not None:
-            self._voice_joined[(member.guild.id, member.id)] = now
+            await self.bot.storage.sessions.record_voice_join(
+                member.guild.id, member.id, after.channel.id, now
+            )
             if await self.bot.storage.sessions.settle_unmute(member.guild.id, member.id):
                 muted = not await self._pay_owed_unmute(member)
         else:
-            self._voice_joined.pop((member.guild.id, member.id), None)
+            await self.bot.storage.sessions.forget_voice_join(member.guild.id, member.id)
         for channel, joined in ((before.channel, False), (after.channel, True)):
             if channel is None:
                 continue
@@ -545,8 +546,9 @@ class SessionsCog(commands.Cog):
         now = self.bot.clock()
         # The voice states, not `voice.members`: those need the member cache, which may not
         # be filled yet after a reconnect.
+        joined_at = await self.bot.storage.sessions.voice_joins(voice.id)
         present = [
-            (user_id, self._voice_joined.get((member.guild.id, user_id), now))
+            (user_id, joined_at.get(user_id, now))
             for user_id in voice.voice_states
             if user_id in members
         ]

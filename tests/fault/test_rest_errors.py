@@ -1,0 +1,153 @@
+"""Discord answering 500, 429 or 403 at each step of a full meeting.
+
+A meeting is run once without faults; then once per step (every hand-over, every warning, the
+start and the end), with the group channel's message posts and/or edits failing during exactly
+that step. Each run must end on time with the same segments and attendance as the clean one,
+lose exactly the messages of the failed step (none repeated later), and still open feedback.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+import pytest
+from simcord import Env
+
+from cogs.feedback._cog import CLOSE, REMIND
+from tests.e2e.session_helpers import Circle, make_circle
+from tests.fault.meeting import (
+    GAP,
+    ROUNDROBIN,
+    STANDARD,
+    Outcome,
+    Plan,
+    advance_to,
+    bot_of,
+    outcome,
+    start_meeting,
+)
+
+POST = ("POST", "/channels/*/messages")
+PATCH = ("PATCH", "/channels/*/messages/*")
+MODES = {"post": (POST,), "patch": (PATCH,), "both": (POST, PATCH)}
+
+
+async def clean_run(env: Env, circle: Circle, plan: Plan) -> Outcome:
+    session_id, start = await start_meeting(circle, plan)
+    await advance_to(env, start, plan.duration + GAP)
+    clean = await outcome(env, circle, plan, session_id, start)
+    check_segments(clean, plan)
+    # An announcement per segment, the warnings, the summary and the feedback message.
+    assert len(clean.messages) == len(clean.segments) + len(plan.warnings) + 2
+    assert [m[0] for m in clean.messages if m[1].startswith("⏳")] == [
+        float(w) for w in plan.warnings
+    ]
+    assert clean.panel_title == "Circle · session (ended)"
+    assert clean.feedback_message_id is not None
+    return clean
+
+
+def check_segments(run: Outcome, plan: Plan) -> None:
+    """Every planned segment once, back to back, on time; the session as long as they are."""
+    assert run.end_reason == "completed" and run.ended_after == plan.duration
+    assert [s[6] for s in run.segments] == ["timeout"] * len(run.segments)
+    assert all(s[4] == s[5] for s in run.segments), "a segment did not get its planned time"
+    assert sum(s[5] for s in run.segments) == run.ended_after
+    times = [t for s in run.segments for t in (s[7], s[8])]
+    assert times[0] == 0 and times[-1] == plan.duration
+    assert all(times[i] == times[i + 1] for i in range(1, len(times) - 1, 2)), "a gap"
+
+
+def calls_at(plan: Plan, step: int, faults: tuple[tuple[str, str], ...]) -> set[str]:
+    """Which of the faulted methods the bot uses at that step: it posts at every step (the
+    panel, an announcement, a warning, the summary) and edits the panel at each later
+    hand-over."""
+    methods = {method for method, _ in faults}
+    if step == 0 or step not in plan.boundaries:
+        methods.discard("PATCH")
+    return methods
+
+
+async def faulty_run(
+    env: Env,
+    circle: Circle,
+    plan: Plan,
+    step: int,
+    status: int,
+    faults: tuple[tuple[str, str], ...],
+) -> Outcome:
+    """The meeting with `faults` failing with `status` during the step at `step` seconds."""
+    if step > 0:
+        session_id, start = await start_meeting(circle, plan)
+        await advance_to(env, start, step - 1)
+    first = len(env.http_requests)
+    for method, path in faults:
+        env.inject_error(method, path, status=status, times=None)
+    if step == 0:
+        session_id, start = await start_meeting(circle, plan)
+    else:
+        await advance_to(env, start, step)
+    env.backend.faults.clear()
+    # The step did call Discord where it was made to fail (so the fault really fired).
+    refused = {
+        method
+        for r in env.http_requests[first:]
+        for method, path in faults
+        if r.method == method and fnmatch.fnmatchcase(r.path, path)
+    }
+    assert refused == calls_at(plan, step, faults), f"{status} at +{step}s hit {refused}"
+    await advance_to(env, start, plan.duration + GAP)
+    return await outcome(env, circle, plan, session_id, start)
+
+
+async def check_meeting_survives(
+    env: Env, circle: Circle, plan: Plan, status: int, faults: tuple[tuple[str, str], ...]
+) -> None:
+    clean = await clean_run(env, circle, plan)
+    bot = bot_of(env)
+    for step in plan.steps:
+        if not calls_at(plan, step, faults):
+            continue  # nothing to fail here (no edit at the start)
+        run = await faulty_run(env, circle, plan, step, status, faults)
+        where = f"{status} on {[f[0] for f in faults]} at +{step}s"
+        check_segments(run, plan)
+        assert run.segments == clean.segments, where
+        assert run.attendance == clean.attendance, where
+
+        posts_failed = POST in faults
+        edits_failed = PATCH in faults
+        # Exactly the messages of the failed step are missing: none replayed or doubled.
+        lost = [m for m in clean.messages if m[0] == step] if posts_failed else []
+        assert run.messages == [m for m in clean.messages if m not in lost], where
+
+        if posts_failed and step == 0:
+            assert run.panel_title is None, where  # the panel could not be posted
+        elif edits_failed and step == plan.duration:
+            assert run.panel_title == "Circle · session", where  # its last edit failed
+        else:
+            assert run.panel_title == "Circle · session (ended)", where
+
+        request = await bot.storage.feedback.request(run.session_id)
+        assert request is not None and request.closed_at is None, where
+        assert bot.timers.pending(REMIND, run.session_id) == request.remind_at, where
+        assert bot.timers.pending(CLOSE, run.session_id) == request.closes_at, where
+        if posts_failed and step == plan.duration:
+            assert request.message_id is None, where
+        else:
+            assert request.message_id is not None, where
+            message = next(m for m in circle.text.history() if m.id == request.message_id)
+            assert message.content.startswith("How valuable was today's session?"), where
+    assert not env.backend.faults
+
+
+@pytest.mark.parametrize("status", [500, 429, 403])
+async def test_every_step_of_a_standard_meeting(simcord_env: Env, status: int) -> None:
+    circle = await make_circle(simcord_env, ("fay", "ana", "ben"))
+    await check_meeting_survives(simcord_env, circle, STANDARD, status, MODES["both"])
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+async def test_every_step_of_a_round_robin(simcord_env: Env, mode: str) -> None:
+    circle = await make_circle(simcord_env, ("fay", "ana", "ben"))
+    for status in (500, 429, 403):
+        await check_meeting_survives(simcord_env, circle, ROUNDROBIN, status, MODES[mode])
