@@ -21,6 +21,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cogs.common.errors import MastermindTree
+from cogs.common.forms import OpenForms
 from core.models import Group
 from core.session import Announce, SessionState
 from core.timers import TimerService
@@ -105,6 +106,7 @@ class MastermindBot(commands.Bot):
         self.clock = clock
         self.storage = Storage.at(settings.database_path)
         self.timers = TimerService(clock)
+        self.open_forms = OpenForms()
         self._ready_once = False
         self.group_info_providers: list[InfoProvider] = []
         self.archive_hooks: list[ArchiveHook] = []

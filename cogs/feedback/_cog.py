@@ -19,6 +19,8 @@ from cogs.common.access import (
     is_moderator,
     resolve_group,
 )
+from cogs.common.errors import handle_interaction_error
+from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, reply
 from cogs.feedback._views import DetailsButton, DetailsModal, StepButton, feedback_view
 from core.errors import UserError
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FORM_ID = re.compile(r"mm:feedback:form:(?P<session_id>\d+)")
 REMIND = "feedback_remind"
 CLOSE = "feedback_close"
 POLL = "poll_close"
@@ -97,6 +100,21 @@ class FeedbackCog(commands.Cog):
         self.bot.session_end_hooks.append(self._on_session_end)
         self.bot.announce_extras.append(self._announce_extra)
         self.bot.ready_hooks.append(self._rearm)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A details form opened before a restart, submitted after it."""
+        submitted = submitted_form(interaction)
+        if submitted is None:
+            return
+        custom_id, values = submitted
+        match = FORM_ID.fullmatch(custom_id)
+        if match is None or self.bot.open_forms.held(interaction.user.id, custom_id):
+            return
+        try:
+            await self.save_details(interaction, int(match["session_id"]), values)
+        except Exception as error:
+            await handle_interaction_error(interaction, error, "feedback form")
 
     # -- the feedback message ---------------------------------------------------------------
 
@@ -221,7 +239,9 @@ class FeedbackCog(commands.Cog):
                 "next_steps": current.details.next_steps,
                 "comments": current.details.comments,
             }
-        await interaction.response.send_modal(DetailsModal(session_id, values))
+        modal = DetailsModal(session_id, values)
+        await interaction.response.send_modal(modal)
+        self.bot.open_forms.opened(interaction.user.id, str(modal.custom_id))
 
     async def save_details(
         self, interaction: discord.Interaction, session_id: int, values: dict[str, str]

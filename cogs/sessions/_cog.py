@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -26,6 +27,8 @@ from cogs.common.access import (
     require_facilitator,
     resolve_group,
 )
+from cogs.common.errors import handle_interaction_error
+from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, defer, reply
 from cogs.sessions._panel import announcement, panel_embed, summary_embed, warning
 from cogs.sessions._views import NoteModal, panel_view
@@ -65,6 +68,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NOTE_FORM_ID = re.compile(r"mm:session:notemodal:(?P<session_id>\d+)")
 TIMER_KIND = "session"
 RETRY = 5
 """Seconds before a timer whose work failed unexpectedly runs again."""
@@ -426,6 +430,26 @@ class SessionsCog(commands.Cog):
         if self.service.session_for_group(group.id) is not None:
             fields.append(("Live now", "A session is running."))
         return fields
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A note form opened before a restart, submitted after it."""
+        submitted = submitted_form(interaction)
+        if submitted is None:
+            return
+        custom_id, values = submitted
+        match = NOTE_FORM_ID.fullmatch(custom_id)
+        if match is None or self.bot.open_forms.held(interaction.user.id, custom_id):
+            return
+        try:
+            await self.add_note_from_form(
+                interaction,
+                int(match["session_id"]),
+                values.get("kind", ""),
+                values.get("text", ""),
+            )
+        except Exception as error:
+            await handle_interaction_error(interaction, error, "note form")
 
     # -- voice ------------------------------------------------------------------------------
 
@@ -823,7 +847,9 @@ class SessionsCog(commands.Cog):
             await self._toggle_hand(interaction, member, group, state)
             return
         elif action == "note":
-            await interaction.response.send_modal(NoteModal(session_id))
+            modal = NoteModal(session_id)
+            await interaction.response.send_modal(modal)
+            self.bot.open_forms.opened(interaction.user.id, str(modal.custom_id))
             return
         elif action == "end":
             await require_facilitator(self.bot, member, group)
