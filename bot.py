@@ -24,6 +24,7 @@ from cogs.common.errors import MastermindTree
 from cogs.common.forms import OpenForms
 from core.models import Group
 from core.session import Announce, SessionState
+from core.session.service import SessionService
 from core.timers import TimerService
 from storage import Storage
 
@@ -106,6 +107,8 @@ class MastermindBot(commands.Bot):
         self.clock = clock
         self.storage = Storage.at(settings.database_path)
         self.timers = TimerService(clock)
+        # Live sessions belong to the bot, not to one cog: feedback asks who is taking part.
+        self.sessions = SessionService(self.storage.sessions)
         self.open_forms = OpenForms()
         self._ready_once = False
         self.group_info_providers: list[InfoProvider] = []

@@ -210,16 +210,9 @@ class FeedbackCog(commands.Cog):
         if previous is None:  # perhaps their first response (the form may have come first)
             await self._refresh_count(request)
 
-    async def _live_state(self, session_id: int) -> SessionState | None:
-        sessions: Any = self.bot.get_cog("SessionsCog")
-        if sessions is None:
-            return None
-        state: SessionState | None = sessions.service.get(session_id)
-        return state
-
     async def _check_form_allowed(self, session_id: int, member_id: int) -> None:
         """During the session (commitments round) presence counts; afterwards attendance."""
-        live = await self._live_state(session_id)
+        live = self.bot.sessions.get(session_id)
         if live is not None:
             if member_id not in live.presence:
                 raise UserError("Only people taking part in this session can record next steps.")

@@ -61,7 +61,7 @@ from core.session import (
     Warn,
     default_config,
 )
-from core.session.service import SessionService, Transition
+from core.session.service import Transition
 
 if TYPE_CHECKING:
     from bot import MastermindBot
@@ -84,7 +84,7 @@ class SessionsCog(commands.Cog):
 
     def __init__(self, bot: MastermindBot) -> None:
         self.bot = bot
-        self.service = SessionService(bot.storage.sessions)
+        self.service = bot.sessions
         self._panels: dict[int, tuple[int, int]] = {}
         self._render_tail: dict[int, asyncio.Future[None]] = {}
 
