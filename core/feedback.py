@@ -179,3 +179,60 @@ def parse_poll(question: str, options: str) -> tuple[str, list[str]]:
     if len({answer.casefold() for answer in answers}) != len(answers):
         raise UserError("Two poll options are the same.")
     return text, answers
+
+
+# What the feedback repository returns.
+
+
+@dataclass(frozen=True)
+class FeedbackRequest:
+    session_id: int
+    group_id: int
+    channel_id: int | None
+    message_id: int | None
+    opened_at: datetime
+    closes_at: datetime
+    remind_at: datetime
+    reminded_at: datetime | None
+    closed_at: datetime | None
+
+    def is_open(self, now: datetime) -> bool:
+        return self.closed_at is None and now < self.closes_at
+
+
+@dataclass(frozen=True)
+class FeedbackResponse:
+    session_id: int
+    user_id: int
+    rating: int | None
+    details: FeedbackDetails
+    submitted_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NextStep:
+    id: int
+    session_id: int
+    group_id: int
+    owner_id: int
+    text: str
+    status: StepStatus
+    created_at: datetime
+    status_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    guild_id: int
+    group_id: int
+    channel_id: int
+    message_id: int
+    question: str
+    options: list[str]
+    created_by: int
+    created_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None
+    results: dict[str, int] | None

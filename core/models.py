@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -87,4 +88,17 @@ class AuditEntry(BaseModel):
     actor_id: int
     action: str
     detail: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Note:
+    """A resource, referral or insight recorded during a session, for the member it was for."""
+
+    id: int
+    session_id: int
+    author_id: int | None
+    for_member_id: int | None
+    kind: str
+    text: str
     created_at: datetime

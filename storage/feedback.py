@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
 from core.feedback import (
     FeedbackDetails,
+    FeedbackRequest,
+    FeedbackResponse,
+    NextStep,
+    Poll,
     StepStatus,
     detail_items,
     next_step_lines,
@@ -18,60 +21,6 @@ from core.feedback import (
 )
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.db import Database
-
-
-@dataclass(frozen=True)
-class FeedbackRequest:
-    session_id: int
-    group_id: int
-    channel_id: int | None
-    message_id: int | None
-    opened_at: datetime
-    closes_at: datetime
-    remind_at: datetime
-    reminded_at: datetime | None
-    closed_at: datetime | None
-
-    def is_open(self, now: datetime) -> bool:
-        return self.closed_at is None and now < self.closes_at
-
-
-@dataclass(frozen=True)
-class FeedbackResponse:
-    session_id: int
-    user_id: int
-    rating: int | None
-    details: FeedbackDetails
-    submitted_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class NextStep:
-    id: int
-    session_id: int
-    group_id: int
-    owner_id: int
-    text: str
-    status: StepStatus
-    created_at: datetime
-    status_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Poll:
-    id: int
-    guild_id: int
-    group_id: int
-    channel_id: int
-    message_id: int
-    question: str
-    options: list[str]
-    created_by: int
-    created_at: datetime
-    closes_at: datetime
-    closed_at: datetime | None
-    results: dict[str, int] | None
 
 
 def _request(row: aiosqlite.Row) -> FeedbackRequest:

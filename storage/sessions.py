@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.models import Note
 from core.session import Phase, SessionState
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.db import Database
@@ -22,17 +23,6 @@ class SessionRow:
     panel_channel_id: int | None
     panel_message_id: int | None
     state: SessionState
-
-
-@dataclass(frozen=True)
-class Note:
-    id: int
-    session_id: int
-    author_id: int | None
-    for_member_id: int | None
-    kind: str
-    text: str
-    created_at: datetime
 
 
 class SessionRepository:

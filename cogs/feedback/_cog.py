@@ -27,6 +27,8 @@ from core.errors import UserError
 from core.feedback import (
     FEEDBACK_QUESTION,
     REMINDER_AFTER,
+    FeedbackRequest,
+    NextStep,
     StepStatus,
     clean_details,
     feedback_closes_at,
@@ -36,7 +38,6 @@ from core.feedback import (
 )
 from core.models import Group
 from core.session import Announce, Phase, SessionState
-from storage.feedback import FeedbackRequest, NextStep
 
 if TYPE_CHECKING:
     from bot import MastermindBot

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import discord
 
+from core.models import Note
 from core.session import Phase, SessionState
-from storage.sessions import Note
 
 PHASE_LABELS = {
     Phase.CHECKIN: "Check-in",
