@@ -20,6 +20,7 @@ from cogs.common.access import (
     resolve_group,
 )
 from cogs.common.errors import handle_interaction_error
+from cogs.common.format import timestamp
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, reply
 from cogs.feedback._views import DetailsButton, DetailsModal, StepButton, feedback_view
@@ -51,10 +52,6 @@ POLL = "poll_close"
 CHECKIN_STEPS_WITH_BUTTONS = 5
 CHECKIN_STEP_CHARS = 200
 MESSAGE_MAX = 2000
-
-
-def timestamp(moment: datetime, style: str = "R") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
 
 
 def feedback_content(count: int, closed: bool = False) -> str:

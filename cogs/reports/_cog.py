@@ -21,6 +21,7 @@ from cogs.common.access import (
     require_moderator,
     resolve_group,
 )
+from cogs.common.format import clock, fit
 from cogs.common.replies import NO_PINGS, defer
 from cogs.reports._charts import GroupSeries, TrendPoint, group_chart, program_chart, session_chart
 from core.errors import UserError
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 COLOUR = discord.Colour.dark_teal()
 DELETED = "a deleted member"
-FIELD_LIMIT = 1024
 RECENT_SESSIONS_SHOWN = 10
 
 
@@ -67,29 +67,9 @@ def mean_text(value: float | None) -> str:
     return "no ratings" if value is None else f"{value:.2f} / 5"
 
 
-def clock(seconds: int) -> str:
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 def who(user_id: int) -> str:
     """A mention (embeds never ping), or a neutral phrase for someone who deleted their data."""
     return DELETED if is_anonymized(user_id) else f"<@{user_id}>"
-
-
-def fit(lines: Sequence[str], limit: int = FIELD_LIMIT) -> str:
-    """Lines joined into one embed field, saying how many did not fit."""
-    if not lines:
-        return "—"
-    out: list[str] = []
-    used = 0
-    for index, line in enumerate(lines):
-        more = f"…and {len(lines) - index} more"
-        if used + len(line) + 1 + len(more) > limit:
-            out.append(more)
-            break
-        out.append(line)
-        used += len(line) + 1
-    return "\n".join(out)
 
 
 def chart_names(guild: discord.Guild, user_ids: Iterable[int]) -> dict[int, str]:

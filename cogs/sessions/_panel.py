@@ -6,6 +6,7 @@ from datetime import datetime
 
 import discord
 
+from cogs.common.format import clock, fit, timestamp
 from core.models import Note
 from core.session import Phase, SessionState
 
@@ -33,15 +34,6 @@ BUTTON_LABELS = {
     "note": "Add note",
     "end": "End session",
 }
-
-
-def timestamp(moment: datetime, style: str = "R") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
-def clock(seconds: float) -> str:
-    whole = max(0, round(seconds))
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def _agenda_lines(state: SessionState) -> list[str]:
@@ -129,38 +121,22 @@ def summary_embed(
     embed = discord.Embed(title=f"{group_name} · session summary", colour=discord.Colour.blue())
     attendance = state.attendance_seconds(now)
     lines = [f"<@{member}> · {round(seconds / 60)} min" for member, seconds in attendance.items()]
-    embed.add_field(name=f"Attendance ({len(attendance)})", value=_fit(lines), inline=False)
+    embed.add_field(name=f"Attendance ({len(attendance)})", value=fit(lines), inline=False)
     floor = state.floor_seconds()
     floor_lines = [
         f"<@{member}> · {clock(seconds)}"
         for member, seconds in sorted(floor.items(), key=lambda item: -item[1])
         if seconds > 0
     ]
-    embed.add_field(name="Time on the floor", value=_fit(floor_lines), inline=False)
+    embed.add_field(name="Time on the floor", value=fit(floor_lines), inline=False)
     note_lines = [
         f"**{note.kind}**"
         + (f" for <@{note.for_member_id}>" if note.for_member_id else "")
         + f": {note.text}"
         for note in notes
     ]
-    embed.add_field(name=f"Notes ({len(notes)})", value=_fit(note_lines), inline=False)
+    embed.add_field(name=f"Notes ({len(notes)})", value=fit(note_lines), inline=False)
     if state.started_at and state.ended_at:
         minutes = round((state.ended_at - state.started_at).total_seconds() / 60)
         embed.set_footer(text=f"{minutes} minutes · {state.end_reason or 'ended'}")
     return embed
-
-
-def _fit(lines: list[str], limit: int = 1024) -> str:
-    """Join lines into one embed field, saying how many did not fit."""
-    if not lines:
-        return "—"
-    out: list[str] = []
-    used = 0
-    for index, line in enumerate(lines):
-        more = f"\n…and {len(lines) - index} more"
-        if used + len(line) + 1 + len(more) > limit:
-            out.append(more.strip())
-            break
-        out.append(line)
-        used += len(line) + 1
-    return "\n".join(out)
