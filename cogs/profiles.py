@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from cogs.common.access import guild_member
+from cogs.common.format import local_clock
 from cogs.common.replies import reply
 from core.errors import UserError
 from core.models import CareerStage, Profile
@@ -127,9 +127,7 @@ class ProfilesCog(commands.Cog):
 
 
 def _local(profile: Profile | None, now: datetime) -> str:
-    if profile is None or not profile.timezone:
-        return "—"
-    return now.astimezone(ZoneInfo(profile.timezone)).strftime("%a %H:%M")
+    return local_clock(now, profile.timezone if profile else None) or "—"
 
 
 async def setup(bot: MastermindBot) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 FIELD_LIMIT = 1024
 
@@ -33,3 +34,10 @@ def fit(lines: Sequence[str], limit: int = FIELD_LIMIT) -> str:
         out.append(line)
         used += len(line) + 1
     return "\n".join(out)
+
+
+def local_clock(now: datetime, zone: str | None) -> str | None:
+    """The weekday and time in a member's zone (`Tue 09:30`), or None without a zone."""
+    if not zone:
+        return None
+    return now.astimezone(ZoneInfo(zone)).strftime("%a %H:%M")

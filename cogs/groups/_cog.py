@@ -6,7 +6,6 @@ import logging
 import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -23,6 +22,7 @@ from cogs.common.access import (
     resolve_group,
 )
 from cogs.common.audit import record_action
+from cogs.common.format import local_clock
 from cogs.common.replies import NO_PINGS, defer, reply
 from cogs.groups._channels import (
     GroupResources,
@@ -84,9 +84,7 @@ def chunk_lines(lines: list[str], limit: int) -> list[str]:
 
 
 def local_time(now: datetime, zone: str | None) -> str:
-    if not zone:
-        return "time zone not set"
-    return now.astimezone(ZoneInfo(zone)).strftime("%a %H:%M")
+    return local_clock(now, zone) or "time zone not set"
 
 
 def member_line(membership: Membership, profile: Profile | None, now: datetime) -> str:
