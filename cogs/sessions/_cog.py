@@ -19,7 +19,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.common.access import (
-    bot_of,
     group_autocomplete,
     guild_member,
     is_facilitator,
@@ -74,7 +73,6 @@ RETRY = 5
 """Seconds before a timer whose work failed unexpectedly runs again."""
 NOTE_KINDS = ("resource", "referral", "insight")
 NOTE_MAX = 1000
-VOICE = discord.VoiceChannel
 
 
 class SessionsCog(commands.Cog):
@@ -869,7 +867,3 @@ def _only(member_id: int) -> discord.AllowedMentions:
     return discord.AllowedMentions(
         everyone=False, roles=False, replied_user=False, users=[discord.Object(id=member_id)]
     )
-
-
-def _bot(interaction: discord.Interaction) -> MastermindBot:
-    return bot_of(interaction)
