@@ -174,6 +174,9 @@ class _Transition:
         self.announce = False
         self.panel = False
         self.warnings: list[Warn] = []
+        self.closed: tuple[int, int] | None = None
+        """(unit, extension used) of the segment closed last: the next phase of the same hot
+        seat inherits what its earlier phases used of the allowance."""
 
     @property
     def run(self) -> Running:
@@ -230,11 +233,13 @@ class _Transition:
                 s.records.append(_record(seg, 0, Outcome.ABSENT, at, at))
                 continue
             paused = s.paused_at is not None
+            closed = self.closed
             s.running = Running(
                 segment=seg,
                 started_at=at,
                 deadline=None if paused else at + timedelta(seconds=seg.planned_seconds),
                 remaining=float(seg.planned_seconds) if paused else None,
+                extended_seconds=closed[1] if closed is not None and closed[0] == seg.unit else 0,
             )
             self.announce = True
             return
@@ -252,6 +257,7 @@ class _Transition:
         actual = self.active_seconds(run.started_at, run.paused_seconds, at)
         s.records.append(_record(run.segment, actual, outcome, run.started_at, at))
         s.running = None
+        self.closed = (run.segment.unit, run.extended_seconds)
         self.panel = True
         return run.segment
 
@@ -384,15 +390,20 @@ class _Transition:
             self.start_next(self.now)
 
     def extend(self, actor: int, facilitator: bool, seconds: int) -> None:
-        self.require_speaker(actor, facilitator, "extend this turn")
-        run = self.run
         if seconds <= 0:
             raise UserError("An extension must add at least one second.")
+        slot = self.s.response
+        if slot is not None and actor == slot.member_id and not facilitator:
+            self.extend_response(slot, seconds)
+            return
+        self.require_speaker(actor, facilitator, "extend this turn")
+        run = self.run
         total = run.extended_seconds + seconds
         if total > MAX_EXTENSION_SECONDS:
             left = (MAX_EXTENSION_SECONDS - run.extended_seconds) // 60
+            what = "A hot seat, over its three phases," if _is_hot_seat(run.segment) else "A turn"
             raise UserError(
-                "A turn can be extended by 15 minutes at most in total; "
+                f"{what} can be extended by 15 minutes at most in total; "
                 f"this one has {left} min of extension left."
             )
         if run.deadline is None:
@@ -400,6 +411,29 @@ class _Transition:
         else:
             run = self.set_deadline(run, run.deadline + timedelta(seconds=seconds))
         self.s.running = replace(run, extended_seconds=total)
+        self.panel = True
+
+    def extend_response(self, slot: ResponseSlot, seconds: int) -> None:
+        """The responder's own extension: more time for their response, never past the end of
+        the advice phase (that is the hot seat's time, which only its speaker or a facilitator
+        can extend)."""
+        if slot.deadline is None:
+            slot_left = slot.remaining or 0.0
+            room = self.advice_left(self.now) - slot_left
+        else:
+            slot_left = _seconds(slot.deadline - self.now)
+            room = self.advice_left(self.now) - slot_left
+        if room < 1:
+            raise UserError(
+                "Your response already runs to the end of the advice phase; only the person "
+                "in the hot seat or a facilitator can extend the phase."
+            )
+        added = min(seconds, int(room))
+        if slot.deadline is None:
+            slot = replace(slot, remaining=slot_left + added)
+        else:
+            slot = replace(slot, deadline=slot.deadline + timedelta(seconds=added))
+        self.s.response = replace(slot, extended_seconds=slot.extended_seconds + added)
         self.panel = True
 
     def pause(self, actor: int, facilitator: bool) -> None:
@@ -604,6 +638,10 @@ class _Transition:
         s.records += [_record(seg, 0, Outcome.SKIPPED, None, self.now) for seg in s.pending]
         s.pending = []
         self.finish_session(self.now, ENDED)
+
+
+def _is_hot_seat(seg: Segment) -> bool:
+    return seg.phase in (Phase.PRESENT, Phase.QUESTIONS, Phase.ADVICE)
 
 
 def _record(

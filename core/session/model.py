@@ -23,7 +23,7 @@ GRACE_SECONDS = 60
 RESPONSE_SECONDS = 120
 """The longest a raised hand holds the floor."""
 MAX_EXTENSION_SECONDS = 15 * 60
-"""The most one segment can be extended in total."""
+"""The most one segment (a hot seat: its three phases together) can be extended in total."""
 
 
 class Format(StrEnum):
@@ -91,7 +91,9 @@ class Segment:
 @pydantic_dataclass(frozen=True, slots=True, config=_RECORD_CONFIG)
 class Running:
     """The segment in progress. While paused the deadline is None and `remaining` holds the
-    seconds left; `paused_seconds` counts finished pauses so actual time excludes them."""
+    seconds left; `paused_seconds` counts finished pauses so actual time excludes them.
+    `extended_seconds` is the extension used by the segment's whole unit so far: a hot seat's
+    three phases are one segment and share one allowance."""
 
     segment: Segment
     started_at: AwareDatetime
@@ -113,6 +115,8 @@ class ResponseSlot:
     deadline: AwareDatetime | None
     remaining: float | None = None
     paused_seconds: float = 0.0
+    extended_seconds: int = 0
+    """What the responder added to their own slot (never past the advice phase's end)."""
 
 
 @pydantic_dataclass(frozen=True, slots=True, config=_RECORD_CONFIG)

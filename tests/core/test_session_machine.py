@@ -505,6 +505,55 @@ def test_extensions_are_capped_at_fifteen_minutes_per_segment() -> None:
     assert now_on(state).extended_seconds == 900
 
 
+def test_a_hot_seat_shares_one_fifteen_minute_allowance_over_its_three_phases() -> None:
+    state, _ = begin(Format.HOTSEAT, (1, 2), turn_minutes=4)  # 60 s, 60 s, 120 s
+    state, _ = step(state, Extend(1, False, 600), 10)
+    assert now_on(state).deadline == at(660)
+    state, _ = step(state, Due(), 660)  # on to the questions, with 10 min used
+    assert now_on(state).phase == Phase.QUESTIONS and now_on(state).extended_seconds == 600
+    state, _ = step(state, Extend(FACILITATOR, True, 240), 670)
+    refused(state, Extend(1, False, 120), 680, "over its three phases, can be extended by 15")
+    state, _ = step(state, Extend(1, False, 60), 680)  # exactly 15 min over the hot seat
+    state, _ = step(state, Next(1, False), 700)
+    assert now_on(state).phase == Phase.ADVICE and now_on(state).extended_seconds == 900
+    refused(state, Extend(FACILITATOR, True, 1), 710, "0 min of extension left")
+    # The next hot seat starts with a fresh allowance.
+    state, _ = step(state, Next(1, False), 720)
+    assert now_on(state).speaker_id == 2 and now_on(state).extended_seconds == 0
+    state, _ = step(state, Extend(2, False, 900), 721)
+
+
+def test_the_responder_extends_their_own_response_within_the_advice_phase() -> None:
+    state, _ = begin(Format.HOTSEAT, (1, 2, 3), turn_minutes=20)  # advice 600 s
+    state = to_hot_seat_advice(state, 0)
+    state, _ = step(state, RaiseHand(2), 10)
+    assert state.floor_deadline() == at(130)
+    state, effects = step(state, Extend(2, False, 120), 20)
+    assert effects == [PanelChanged()]
+    assert state.floor_deadline() == at(250) and now_on(state).deadline == at(600)
+    # Someone else who neither holds the floor nor sits in the hot seat still may not.
+    refused(state, Extend(3, False, 120), 30, "Only the speaker or a facilitator")
+    # Never past the end of the phase: the response is stretched to it, then refused.
+    state, _ = step(state, Extend(2, False, 900), 40)
+    assert state.floor_deadline() == at(600) and now_on(state).deadline == at(600)
+    refused(state, Extend(2, False, 60), 50, "runs to the end of the advice phase")
+    state, _ = step(state, Due(), 600)
+    assert outcomes(state)[-2:] == [
+        (2, Phase.RESPONSE, Outcome.TIMEOUT, 590),
+        (1, Phase.ADVICE, Outcome.TIMEOUT, 600),
+    ]
+
+
+def test_the_responder_extends_while_paused() -> None:
+    state, _ = begin(Format.HOTSEAT, (1, 2), turn_minutes=20)
+    state = to_hot_seat_advice(state, 0)
+    state, _ = step(state, RaiseHand(2), 10)
+    state, _ = step(state, Pause(FACILITATOR, True), 70)  # 60 s of the response left
+    state, _ = step(state, Extend(2, False, 120), 80)
+    state, _ = step(state, Resume(FACILITATOR, True), 100)
+    assert state.floor_deadline() == at(280)
+
+
 # -- skip, move, end ----------------------------------------------------------------------
 
 

@@ -178,6 +178,7 @@ class SessionMachine(RuleBasedStateMachine):
 
     state: SessionState
     t: int
+    extended: dict[int, int]
 
     @initialize(
         fmt=st.sampled_from(Format),
@@ -194,6 +195,7 @@ class SessionMachine(RuleBasedStateMachine):
         present = [(m, T0 - timedelta(seconds=m)) for m in range(1, size + 1)]
         last = {m: T0 - timedelta(days=m % 3) for m in range(1, size + 1)}
         self.t = 0
+        self.extended = {}
         self.state, effects = start(1, config, present, last, seed, T0)
         check_effects(None, self.state, effects)
 
@@ -212,6 +214,10 @@ class SessionMachine(RuleBasedStateMachine):
         assert old.model_dump_json() == before  # the input was not mutated
         assert new.updated_at == at(self.t)
         check_effects(old, new, effects)
+        before, after = old.running, new.running
+        if before is not None and after is not None and before.segment.unit == after.segment.unit:
+            # A hot seat is one segment: its phases never get a fresh allowance.
+            assert after.extended_seconds >= before.extended_seconds
         event(f"{type(command).__name__} applied")
         for record in new.records[len(old.records) :]:
             event(f"recorded {record.phase} {record.outcome}")
@@ -263,7 +269,37 @@ class SessionMachine(RuleBasedStateMachine):
         dt=st.integers(0, 90), actor=PEOPLE, facilitator=st.booleans(), seconds=st.integers(1, 600)
     )
     def extend(self, dt: int, actor: int, facilitator: bool, seconds: int) -> None:
-        self.act(Extend(actor, facilitator, seconds), dt)
+        old = self.state
+        if self.act(Extend(actor, facilitator, seconds), dt) is None:
+            return
+        new = self.state
+        assert old.running is not None and new.running is not None
+        slot = old.response
+        if slot is not None and actor == slot.member_id and not facilitator:
+            # The responder's own extension: the phase keeps its end, the response stays in it.
+            assert new.running.deadline == old.running.deadline
+            assert new.running.remaining == old.running.remaining
+            assert new.response is not None
+            assert new.response.extended_seconds > slot.extended_seconds
+            left = new.time_left(new.updated_at) or 0.0
+            slot_left = (
+                new.response.remaining
+                if new.response.deadline is None
+                else (new.response.deadline - new.updated_at).total_seconds()
+            )
+            assert slot_left is not None and slot_left <= left + 1e-6
+        else:
+            assert new.running.extended_seconds == old.running.extended_seconds + seconds
+            unit = new.running.segment.unit
+            self.extended[unit] = self.extended.get(unit, 0) + seconds
+            assert self.extended[unit] <= 15 * 60  # per segment, a hot seat's phases together
+
+    @precondition(lambda self: self.state.response is not None)
+    @rule(dt=st.integers(0, 30), seconds=st.integers(1, 600))
+    def responder_extends(self, dt: int, seconds: int) -> None:
+        slot = self.state.response
+        assert slot is not None
+        self.extend(dt, slot.member_id, False, seconds)
 
     @rule(dt=st.integers(0, 90), actor=PEOPLE, facilitator=st.booleans())
     def pause(self, dt: int, actor: int, facilitator: bool) -> None:
