@@ -1,7 +1,7 @@
 """The commands `apply` understands; each is a plain value so it can be logged or replayed.
 
 `is_facilitator` is decided by the caller (it knows the roles); the core only checks who
-holds the floor. Skip, Move, Stick and End carry no actor: only facilitators reach them.
+holds the floor. Skip, Move, Stick, HandsOff and End carry no actor: only facilitators reach them.
 """
 
 from __future__ import annotations
@@ -91,6 +91,14 @@ class Stick:
 
 
 @dataclass(frozen=True, slots=True)
+class HandsOff:
+    """Someone other than the bot muted or unmuted `member_id`: that mute is theirs now, and
+    the bot leaves it alone for the rest of the session (it is no longer the bot's to undo)."""
+
+    member_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class End:
     """End the session now: the current segment is done, everything pending is skipped."""
 
@@ -108,5 +116,6 @@ Command = (
     | Joined
     | Left
     | Stick
+    | HandsOff
     | End
 )

@@ -24,6 +24,7 @@ from core.session.commands import (
     Due,
     End,
     Extend,
+    HandsOff,
     Joined,
     Left,
     LowerHand,
@@ -56,6 +57,7 @@ from core.session.model import (
     SessionConfig,
     SessionState,
 )
+from core.session.stick import stick_mutes
 
 STALE_WARNING_SECONDS = 10
 """A warning found due later than this (the bot was down or busy) is dropped, not sent late."""
@@ -131,6 +133,8 @@ def apply(
             tx.left(member)
         case Stick(enabled=enabled, voice_members=voice, muted_by_others=others):
             tx.stick(enabled, voice, others)
+        case HandsOff(member_id=member):
+            tx.hands_off(member)
         case End():
             tx.end()
         case _:
@@ -152,7 +156,8 @@ class _Transition:
 
     Floor changes only set flags; `finish` turns them into at most one Announce (for whoever
     holds the floor at the end) and one PanelChanged, and derives Mute/Unmute from the
-    change in `bot_mutes`, so a burst of events (after downtime) gives no burst of pings."""
+    talking stick's rule applied to the final state, so a burst of events (after downtime)
+    gives no burst of pings and no flurry of mutes."""
 
     def __init__(self, state: SessionState, now: datetime) -> None:
         self.before_holder = state.floor_holder() if state.ended_at is None else None
@@ -167,13 +172,15 @@ class _Transition:
                 "hands": list(state.hands),
                 "presence": dict(state.presence),
                 "bot_mutes": list(state.bot_mutes),
-                "muted_by_others": list(state.muted_by_others),
+                "hands_off": list(state.hands_off),
                 "records": list(state.records),
             }
         )
         self.announce = False
         self.panel = False
         self.warnings: list[Warn] = []
+        self.in_voice: list[int] = []
+        """Who is in the voice channel besides the agenda's members (given by `Stick`)."""
         self.closed: tuple[int, int] | None = None
         """(unit, extension used) of the segment closed last: the next phase of the same hot
         seat inherits what its earlier phases used of the allowance."""
@@ -188,21 +195,19 @@ class _Transition:
 
     def finish(self) -> tuple[SessionState, list[Effect]]:
         s = self.s
-        if s.ended_at is None and s.stick:
-            holder = s.floor_holder()
-            if holder in s.bot_mutes:
-                s.bot_mutes.remove(holder)
-            previous = self.before_holder
-            if (
-                previous is not None
-                and previous != holder
-                and s.is_present(previous)
-                and previous not in s.muted_by_others
-                and previous not in s.bot_mutes
-            ):
-                s.bot_mutes.append(previous)
+        # The bot's mutes still standing are in voice unless someone left (and was taken out).
+        in_voice = [*s.bot_mutes, *(m for m in s.roster if s.is_present(m)), *self.in_voice]
+        s.bot_mutes = stick_mutes(
+            on=s.stick and s.ended_at is None,
+            current=s.bot_mutes,
+            in_voice=in_voice,
+            holder=s.floor_holder(),
+            hands_off=s.hands_off,
+        )
         after = set(s.bot_mutes)
-        effects: list[Effect] = [Unmute(m) for m in sorted(self.before_mutes - after)]
+        # A mute that became someone else's is no longer the bot's to undo.
+        released = self.before_mutes - after - set(s.hands_off)
+        effects: list[Effect] = [Unmute(m) for m in sorted(released)]
         effects += [Mute(m) for m in sorted(after - self.before_mutes)]
         if s.ended_at is None:
             if self.announce:
@@ -332,8 +337,6 @@ class _Transition:
         s.hands = []
         s.grace = None
         s.stick = False
-        s.bot_mutes = []
-        s.muted_by_others = []
         s.ended_at = at
         s.end_reason = reason
         self.panel = True
@@ -558,17 +561,9 @@ class _Transition:
         if s.grace is not None and s.grace.member_id == member:
             s.grace = None
             self.panel = True
-        if s.stick and member not in s.bot_mutes:
-            # Someone else's mute is theirs to lift: the bot never takes it over. Whether the
-            # member still carries one is known only now that they are back.
-            if muted:
-                if member not in s.muted_by_others:
-                    s.muted_by_others.append(member)
-                return
-            if member in s.muted_by_others:
-                s.muted_by_others.remove(member)
-            if member != s.floor_holder():
-                s.bot_mutes.append(member)
+        if muted and member not in s.bot_mutes:
+            # They arrive muted by someone else: the bot never takes that mute over.
+            self.hands_off(member)
 
     def add_late_joiner(self, member: int) -> None:
         """Append `member` to every round not finished yet (the current one included)."""
@@ -589,6 +584,9 @@ class _Transition:
 
     def left(self, member: int) -> None:
         s = self.s
+        if member in s.bot_mutes:
+            # The stick applies only inside the group's voice channel: released at once.
+            s.bot_mutes.remove(member)
         presence = s.presence.get(member)
         if presence is None or presence.present_since is None:
             return
@@ -613,24 +611,28 @@ class _Transition:
             self.panel = True
 
     def stick(self, enabled: bool, voice: list[int], others: list[int]) -> None:
+        """On: everyone in `voice` but the floor holder is muted, except those muted by someone
+        else already (`others`). Off: the bot undoes its mutes. Whose mute is whose stays
+        known for the rest of the session either way."""
         s = self.s
+        s.stick = enabled
         if enabled:
-            s.stick = True
             # A mute the bot made is the bot's, even if it now shows up as someone's mute.
-            s.muted_by_others = sorted(set(others) - set(s.bot_mutes))
-            holder = s.floor_holder()
-            for member in voice:
-                if (
-                    member != holder
-                    and member not in s.muted_by_others
-                    and member not in s.bot_mutes
-                ):
-                    s.bot_mutes.append(member)
-        else:
-            s.stick = False
-            s.bot_mutes = []
-            s.muted_by_others = []
+            for member in others:
+                if member not in s.bot_mutes:
+                    self.hands_off(member)
+            # The agenda's members count by their presence; `voice` adds whoever else is there.
+            self.in_voice = [m for m in voice if m not in s.presence]
         self.panel = True
+
+    def hands_off(self, member: int) -> None:
+        """`member`'s mute is someone else's from now on; if the bot had muted them, that
+        mute is no longer its to undo (`finish` emits no Unmute for it)."""
+        s = self.s
+        if member not in s.hands_off:
+            s.hands_off.append(member)
+        if member in s.bot_mutes:
+            s.bot_mutes.remove(member)
 
     def end(self) -> None:
         s = self.s

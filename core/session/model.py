@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 WARN_BEFORE_SECONDS = 60
@@ -206,7 +206,11 @@ class SessionState(BaseModel):
     stick: bool = False
     bot_mutes: list[int] = Field(default_factory=list)
     """Members the bot server-muted; the only ones it may ever unmute."""
-    muted_by_others: list[int] = Field(default_factory=list)
+    hands_off: list[int] = Field(
+        default_factory=list, validation_alias=AliasChoices("hands_off", "muted_by_others")
+    )
+    """Members whose server mute is someone else's: muted when the stick or they arrived, or
+    muted or unmuted during the session by anyone but the bot. The bot never touches it."""
     records: list[SegmentRecord] = Field(default_factory=list)
     next_id: int = 1
     ended_at: AwareDatetime | None = None

@@ -20,6 +20,7 @@ from core.session import (
     Ended,
     Extend,
     Format,
+    HandsOff,
     Joined,
     Left,
     LowerHand,
@@ -128,10 +129,12 @@ def check_state(state: SessionState) -> None:
 
     # Talking stick: the bot never mutes the floor holder or someone muted by others.
     assert len(state.bot_mutes) == len(set(state.bot_mutes))
-    assert not set(state.bot_mutes) & set(state.muted_by_others)
+    assert not set(state.bot_mutes) & set(state.hands_off)
     if not state.stick:
         assert state.bot_mutes == []
     assert state.floor_holder() not in state.bot_mutes
+    # Nobody the bot knows to be out of the voice channel stays muted by it.
+    assert not any(m in state.presence and not state.is_present(m) for m in state.bot_mutes)
 
     # The roster and presence agree; pending rounds are in order.
     assert len(state.roster) == len(set(state.roster)) == len(state.presence)
@@ -167,7 +170,12 @@ def check_effects(old: SessionState | None, new: SessionState, effects: list[Eff
     muted = {e.member_id for e in effects if isinstance(e, Mute)}
     assert unmuted <= before
     assert not muted & before
-    assert (before - unmuted) | muted == set(new.bot_mutes)
+    # Someone else's mute is never touched: a bot mute that became theirs is dropped silently.
+    theirs = set(new.hands_off)
+    assert not (unmuted | muted) & theirs
+    assert (before - unmuted - theirs) | muted == set(new.bot_mutes)
+    if old is not None and not new.is_ended():
+        assert set(old.hands_off) <= theirs  # whose mute is whose holds for the session
 
 
 class SessionMachine(RuleBasedStateMachine):
@@ -376,6 +384,18 @@ class SessionMachine(RuleBasedStateMachine):
     )
     def stick(self, dt: int, enabled: bool, voice: list[int], others: list[int]) -> None:
         self.act(Stick(enabled, voice, others), dt)
+
+    @rule(dt=st.integers(0, 90), member=st.integers(1, 9))
+    def someone_else_changes_a_mute(self, dt: int, member: int) -> None:
+        if self.act(HandsOff(member), dt) is not None:
+            assert member in self.state.hands_off and member not in self.state.bot_mutes
+
+    @rule(dt=st.integers(0, 90), member=PEOPLE)
+    def joined_muted_by_others(self, dt: int, member: int) -> None:
+        # Arriving muted, and not by the bot: that mute is someone else's, never the bot's.
+        fresh = not self.state.is_present(member) and member not in self.state.bot_mutes
+        if self.act(Joined(member, muted=True), dt) is not None and fresh:
+            assert member not in self.state.bot_mutes and member in self.state.hands_off
 
     @precondition(lambda self: self.t > 900)
     @rule(dt=st.integers(0, 90))
