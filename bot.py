@@ -41,8 +41,10 @@ AnnounceExtra = Callable[
 ]
 
 # Exactly what the bot does: roles and private channels for groups, messages with embeds and
-# files, server mute for the talking stick, scheduled events, and reading the channels it posts in.
+# files, server mute for the talking stick (and the audit log, to tell a moderator's mutes from
+# its own), scheduled events, and reading the channels it posts in.
 REQUIRED_PERMISSIONS = discord.Permissions(
+    view_audit_log=True,
     manage_roles=True,
     manage_channels=True,
     view_channel=True,
@@ -91,6 +93,8 @@ def intents() -> discord.Intents:
     wanted.voice_states = True
     wanted.polls = True
     wanted.guild_scheduled_events = True
+    # Audit-log entries name who changed a member's server mute (the talking stick).
+    wanted.moderation = True
     return wanted
 
 

@@ -30,6 +30,12 @@ from cogs.common.errors import handle_interaction_error
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, defer, reply
 from cogs.sessions._panel import announcement, panel_embed, summary_embed, warning
+from cogs.sessions._stick import (
+    MuteLedger,
+    edit_mute,
+    foreign_mute_change,
+    foreign_mute_changes,
+)
 from cogs.sessions._views import NoteModal, panel_view
 from core.errors import UserError
 from core.models import Group
@@ -42,6 +48,7 @@ from core.session import (
     Ended,
     Extend,
     Format,
+    HandsOff,
     Joined,
     Left,
     LowerHand,
@@ -85,6 +92,7 @@ class SessionsCog(commands.Cog):
         self.service = bot.sessions
         self._panels: dict[int, tuple[int, int]] = {}
         self._render_tail: dict[int, asyncio.Future[None]] = {}
+        self.mutes = MuteLedger(bot.clock)
 
     async def cog_load(self) -> None:
         self.bot.timers.register(TIMER_KIND, self._on_due)
@@ -302,7 +310,7 @@ class SessionsCog(commands.Cog):
                 await self.bot.storage.sessions.owe_unmute(guild.id, member_id)
             return
         try:
-            await member.edit(mute=mute, reason=f"talking stick in {group.name}")
+            await edit_mute(self.mutes, member, mute, f"talking stick in {group.name}")
         except discord.HTTPException:
             if not mute:
                 await self.bot.storage.sessions.owe_unmute(guild.id, member_id)
@@ -391,8 +399,18 @@ class SessionsCog(commands.Cog):
         in_voice = set(states)
         members = {m.user_id for m in await self.bot.storage.groups.members(group.id)}
         commands_to_apply: list[Command] = []
+        # Mutes someone else changed while the bot was away are theirs from now on. Without
+        # the audit log there is no telling them from the bot's own edits that a crash cut
+        # short, so those are made again.
+        theirs = await foreign_mute_changes(guild, state.updated_at) if state.stick else None
+        for member_id in sorted(theirs or ()):
+            if member_id not in state.hands_off:
+                commands_to_apply.append(HandsOff(member_id))
         for member_id in list(state.presence):
             if state.is_present(member_id) and member_id not in in_voice:
+                commands_to_apply.append(Left(member_id))
+        for member_id in state.bot_mutes:
+            if member_id not in state.presence and member_id not in in_voice:
                 commands_to_apply.append(Left(member_id))
         for member_id in sorted(in_voice & members):
             if not state.is_present(member_id):
@@ -405,15 +423,13 @@ class SessionsCog(commands.Cog):
         current = self.service.get(state.session_id)
         if current is None:
             return
-        holder = current.floor_holder()
         for member_id in current.bot_mutes:
             member = guild.get_member(member_id)
             if member is None or member.voice is None or member.voice.channel != voice:
                 continue
-            want_muted = current.stick and member_id != holder
-            if member.voice.mute != want_muted:
+            if not member.voice.mute:
                 try:
-                    await member.edit(mute=want_muted, reason="talking stick after restart")
+                    await edit_mute(self.mutes, member, True, "talking stick after restart")
                 except discord.HTTPException as error:
                     log.warning("could not restore mute of %s: %s", member_id, error)
 
@@ -456,49 +472,85 @@ class SessionsCog(commands.Cog):
         self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
     ) -> None:
         if before.channel == after.channel:
+            if after.channel is not None and before.mute != after.mute:
+                await self._mute_changed(member, after.channel, after.mute)
             return
         now = self.bot.clock()
+        # Arriving muted by someone else makes that mute theirs; a mute the bot still owes
+        # the undoing of is its own.
         muted = after.mute
         if after.channel is not None:
             await self.bot.storage.sessions.record_voice_join(
                 member.guild.id, member.id, after.channel.id, now
             )
             if await self.bot.storage.sessions.settle_unmute(member.guild.id, member.id):
-                muted = not await self._pay_owed_unmute(member)
+                await self._pay_owed_unmute(member)
+                muted = False
         else:
             await self.bot.storage.sessions.forget_voice_join(member.guild.id, member.id)
         for channel, joined in ((before.channel, False), (after.channel, True)):
-            if channel is None:
+            found = await self._live_in(channel)
+            if found is None:
                 continue
-            group = await self.bot.storage.groups.by_channel(channel.id)
-            if group is None or group.voice_channel_id != channel.id:
-                continue
-            state = self.service.session_for_group(group.id)
-            if state is None:
-                continue
-            if await self.bot.storage.groups.membership(group.id, member.id) is None:
+            group, state = found
+            is_member = await self.bot.storage.groups.membership(group.id, member.id) is not None
+            # Someone outside the group muted when the stick went on is released too.
+            if not is_member and (joined or member.id not in state.bot_mutes):
                 continue
             command: Command = Joined(member.id, muted=muted) if joined else Left(member.id)
             try:
-                transition = await self._run(state.session_id, command, group=group)
+                await self._run(state.session_id, command, group=group)
             except UserError:
                 continue
-            if joined and member.id in state.bot_mutes and not muted:
-                # Back without the talking stick's mute (it is lost when someone leaves voice
-                # here, or was lifted meanwhile): put it back while the stick is on.
-                await self._keep_muted(member, group, transition.state)
 
-    async def _keep_muted(self, member: discord.Member, group: Group, state: SessionState) -> None:
-        if state.stick and member.id in state.bot_mutes and member.id != state.floor_holder():
-            try:
-                await member.edit(mute=True, reason=f"talking stick in {group.name}")
-            except discord.HTTPException as error:
-                log.warning("could not mute %s again: %s", member.id, error)
+    async def _live_in(
+        self, channel: discord.abc.Connectable | None
+    ) -> tuple[Group, SessionState] | None:
+        """The group whose voice channel this is, and its live session."""
+        if not isinstance(channel, discord.abc.GuildChannel):
+            return None
+        group = await self.bot.storage.groups.by_channel(channel.id)
+        if group is None or group.voice_channel_id != channel.id:
+            return None
+        state = self.service.session_for_group(group.id)
+        return None if state is None else (group, state)
+
+    async def _mute_changed(
+        self, member: discord.Member, channel: discord.abc.Connectable, mute: bool
+    ) -> None:
+        """A server mute changed in voice: unless the bot asked for it, it is someone else's,
+        and the bot leaves that member's mute alone for the rest of the session."""
+        if member.bot or self.mutes.is_own(member.guild.id, member.id, mute):
+            return
+        found = await self._live_in(channel)
+        if found is None:
+            return
+        group, state = found
+        await self._run(state.session_id, HandsOff(member.id), group=group)
+
+    @commands.Cog.listener()
+    async def on_audit_log_entry_create(self, entry: discord.AuditLogEntry) -> None:
+        """The audit log names who changed a mute: a change by anyone but the bot is theirs,
+        even if it looked like one the bot asked for (both at once)."""
+        me = self.bot.user
+        target_id = foreign_mute_change(entry, me.id if me else 0)
+        if target_id is None:
+            return
+        member = entry.guild.get_member(target_id)
+        if member is None or member.bot:
+            return
+        channel = member.voice.channel if member.voice else None
+        found = await self._live_in(channel)
+        if found is None:
+            return
+        group, state = found
+        if target_id not in state.hands_off:
+            await self._run(state.session_id, HandsOff(target_id), group=group)
 
     async def _pay_owed_unmute(self, member: discord.Member) -> bool:
         """Undo a talking-stick mute the bot could not undo earlier; False if it still can't."""
         try:
-            await member.edit(mute=False, reason="undoing a talking-stick mute")
+            await edit_mute(self.mutes, member, False, "undoing a talking-stick mute")
         except discord.HTTPException as error:
             log.warning("could not undo the mute of %s: %s", member.id, error)
             await self.bot.storage.sessions.owe_unmute(member.guild.id, member.id)
