@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import discord
 from simcord import Env, MemberActor
+from simcord.enums import AuditLogAction
 
 from bot import Settings
 from tests.e2e.helpers import refused, reply_text
@@ -220,3 +221,172 @@ async def test_an_unmute_discord_refused_is_paid_later(
     await restart(env, settings)
     assert not muted(cy)
     assert await bot_of(env).storage.sessions.owed_unmutes() == []
+
+
+# -- someone else's mute is theirs --------------------------------------------------------------
+
+
+async def moderator_sets_mute(
+    env: Env, circle: Circle, target: MemberActor, mute: bool, *, audit: bool = True
+) -> None:
+    """A moderator server-mutes or unmutes `target` in Discord: the voice state changes, and
+    the audit log names the moderator (unless `audit` is off: a change seen only in voice)."""
+    guild_id = circle.world.guild.id
+    was = muted(target)
+    env.backend.set_voice_state(guild_id, target.id, circle.voice.id, mute=mute)
+    if audit:
+        moderator = circle.world.people.get("mod") or circle.world.person("mod")
+        env.backend.record_audit_log(
+            guild_id,
+            AuditLogAction.MEMBER_UPDATE,
+            target_id=target.id,
+            changes=[{"key": "mute", "old_value": was, "new_value": mute}],
+            user_id=moderator.id,
+        )
+    await env.settle()
+
+
+async def test_a_floor_holder_a_moderator_muted_stays_muted_through_hand_overs_and_the_end(
+    simcord_env: Env,
+) -> None:
+    env = simcord_env
+    circle = await make_circle(env)
+    fay, _ana, _ben, _cy = circle.everyone
+    await start_roundrobin(env, circle)
+    await fay.slash(circle.text, "session talkingstick", enabled=True)
+    await moderator_sets_mute(env, circle, fay, True)  # fay holds the floor
+    cursor = len(env.http_requests)
+
+    await env.advance_time(120)  # fay -> ana
+    assert mutes(circle) == {"fay": True, "ana": False, "ben": True, "cy": True}
+    await env.advance_time(120)  # ana -> ben: fay's mute is still the moderator's
+    assert muted(fay) and fay.id in live(env).hands_off
+    await fay.slash(circle.text, "session end")
+    assert mutes(circle) == {"fay": True, "ana": False, "ben": False, "cy": False}
+    assert mute_edits(env, fay, cursor) == []
+
+
+async def test_a_bot_mute_a_moderator_lifted_and_set_again_is_not_undone_at_the_end(
+    simcord_env: Env,
+) -> None:
+    env = simcord_env
+    circle = await make_circle(env)
+    fay, _ana, ben, _cy = circle.everyone
+    await start_roundrobin(env, circle)
+    await fay.slash(circle.text, "session talkingstick", enabled=True)
+    assert muted(ben) and ben.id in live(env).bot_mutes
+
+    # Seen only as voice-state changes the bot did not ask for: no audit-log entry needed.
+    await moderator_sets_mute(env, circle, ben, False, audit=False)
+    cursor = len(env.http_requests)
+    await env.advance_time(120)  # fay -> ana: ben is left to speak, as the moderator chose
+    assert mutes(circle) == {"fay": True, "ana": False, "ben": False, "cy": True}
+    await moderator_sets_mute(env, circle, ben, True, audit=False)
+    await fay.slash(circle.text, "session end")
+    assert mutes(circle) == {"fay": False, "ana": False, "ben": True, "cy": False}
+    assert mute_edits(env, ben, cursor) == []
+
+
+async def test_someone_whose_moderator_mute_is_lifted_is_left_alone(simcord_env: Env) -> None:
+    env = simcord_env
+    circle = await make_circle(env)
+    fay, _ana, _ben, cy = circle.everyone
+    await moderator_sets_mute(env, circle, cy, True)
+    await start_roundrobin(env, circle)
+    await fay.slash(circle.text, "session talkingstick", enabled=True)
+    assert cy.id in live(env).hands_off
+
+    await moderator_sets_mute(env, circle, cy, False)  # the moderator lets cy speak
+    cursor = len(env.http_requests)
+    await env.advance_time(120)  # fay -> ana
+    await fay.slash(circle.text, "session talkingstick", enabled=False)
+    await fay.slash(circle.text, "session talkingstick", enabled=True)
+    assert mutes(circle) == {"fay": True, "ana": False, "ben": True, "cy": False}
+    await fay.slash(circle.text, "session end")
+    assert not muted(cy)
+    assert mute_edits(env, cy, cursor) == []
+
+
+async def test_an_audit_log_entry_by_someone_else_makes_the_mute_theirs(
+    simcord_env: Env,
+) -> None:
+    env = simcord_env
+    circle = await make_circle(env)
+    fay, ana, _, _ = circle.everyone
+    await start_roundrobin(env, circle)
+    await fay.slash(circle.text, "session talkingstick", enabled=True)
+    # The voice state already says what the bot asked for (ana muted): only the audit log
+    # shows that a moderator muted her too, so the mute is not the bot's alone to lift.
+    mod = circle.world.person("mod")
+    env.backend.record_audit_log(
+        circle.world.guild.id,
+        AuditLogAction.MEMBER_UPDATE,
+        target_id=ana.id,
+        changes=[{"key": "mute", "old_value": False, "new_value": True}],
+        user_id=mod.id,
+    )
+    await env.settle()
+    assert ana.id in live(env).hands_off and ana.id not in live(env).bot_mutes
+    await env.advance_time(120)  # fay -> ana, whose mute is the moderator's
+    assert muted(ana)
+
+
+async def test_moving_to_another_voice_channel_releases_the_stick_at_once(
+    simcord_env: Env,
+) -> None:
+    env = simcord_env
+    circle = await make_circle(env)
+    fay, _, ben, cy = circle.everyone
+    hallway = circle.world.guild.create_voice_channel("Hallway")
+    await start_roundrobin(env, circle)
+    await fay.slash(circle.text, "session talkingstick", enabled=True)
+    assert muted(ben)
+
+    cursor = len(env.http_requests)
+    await ben.join_voice(hallway)  # moves out of the group's channel
+    assert mute_edits(env, ben, cursor) == [False]
+    assert not muted(ben) and ben.id not in live(env).bot_mutes
+    assert live(env).stick
+
+    # Someone who leaves voice altogether is released as well: the unmute is owed at once.
+    await cy.leave_voice()
+    storage = bot_of(env).storage
+    assert await storage.sessions.owed_unmutes() == [(circle.world.guild.id, cy.id)]
+    await cy.join_voice(hallway)
+    assert not muted(cy) and await storage.sessions.owed_unmutes() == []
+
+    # Back in the group's channel, the stick applies again.
+    await ben.join_voice(circle.voice)
+    assert muted(ben) and ben.id in live(env).bot_mutes
+
+
+async def test_whose_mute_is_whose_survives_a_restart(simcord_env: Env, settings: Settings) -> None:
+    env = simcord_env
+    circle = await make_circle(env)
+    fay, _ana, ben, cy = circle.everyone
+    await start_roundrobin(env, circle)
+    await fay.slash(circle.text, "session talkingstick", enabled=True)
+    await moderator_sets_mute(env, circle, ben, False)  # ben's mute is the moderator's now
+    guild_id = circle.world.guild.id
+    mod = circle.world.person("mod")
+
+    def moderator_unmutes_cy() -> None:
+        # While the bot is down a moderator lets cy speak; only the audit log can say who.
+        env.backend.set_voice_state(guild_id, cy.id, circle.voice.id, mute=False)
+        env.backend.record_audit_log(
+            guild_id,
+            AuditLogAction.MEMBER_UPDATE,
+            target_id=cy.id,
+            changes=[{"key": "mute", "old_value": True, "new_value": False}],
+            user_id=mod.id,
+        )
+
+    await env.advance_time(5)
+    await restart(env, settings, during_downtime=moderator_unmutes_cy)
+    assert set(live(env).hands_off) == {ben.id, cy.id}
+    assert mutes(circle) == {"fay": False, "ana": True, "ben": False, "cy": False}
+    cursor = len(env.http_requests)
+    await env.advance_time(120)  # fay -> ana
+    await fay.slash(circle.text, "session end")
+    assert mute_edits(env, ben, cursor) == mute_edits(env, cy, cursor) == []
+    assert mutes(circle) == {"fay": False, "ana": False, "ben": False, "cy": False}
