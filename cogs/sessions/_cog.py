@@ -26,6 +26,7 @@ from cogs.common.access import (
     require_facilitator,
     resolve_group,
 )
+from cogs.common.audit import record_if_moderating
 from cogs.common.errors import handle_interaction_error
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, defer, reply
@@ -646,6 +647,9 @@ class SessionsCog(commands.Cog):
             interaction,
             f"Started a **{config.format.value}** session with {len(present)} people.",
         )
+        await record_if_moderating(
+            self.bot, member, found, "session.start", f"{found.name}: {config.format.value}"
+        )
         try:
             await self._post_panel(found, transition.state)
         except discord.HTTPException as error:
@@ -660,6 +664,7 @@ class SessionsCog(commands.Cog):
         group: str | None,
         make: Callable[[int, bool], Command],
         confirmation: str,
+        action: str,
     ) -> None:
         """A control the speaker or a facilitator may use; the core decides who may."""
         member, found, state = await self._live(interaction, group)
@@ -671,11 +676,29 @@ class SessionsCog(commands.Cog):
             interaction=interaction,
             confirmation=confirmation,
         )
+        await self._audit_control(member, found, state, action, confirmation.rstrip(".").lower())
+
+    async def _audit_control(
+        self,
+        member: discord.Member,
+        group: Group,
+        before: SessionState,
+        action: str,
+        detail: str,
+    ) -> None:
+        """A moderator using a control on someone else's floor, in a group they do not
+        facilitate, acted as a moderator: that is recorded. Their own floor is their own."""
+        current = before.current()
+        own = {before.floor_holder(), current.speaker_id if current else None}
+        if member.id not in own:
+            await record_if_moderating(
+                self.bot, member, group, f"session.{action}", f"{group.name}: {detail}"
+            )
 
     @session.command(name="next", description="End the current turn and move on")
     @app_commands.autocomplete(group=group_autocomplete)
     async def next_turn(self, interaction: discord.Interaction, group: str | None = None) -> None:
-        await self._control(interaction, group, Next, "Moved on.")
+        await self._control(interaction, group, Next, "Moved on.", "next")
 
     @session.command(name="extend", description="Give the current turn more time")
     @app_commands.autocomplete(group=group_autocomplete)
@@ -690,17 +713,18 @@ class SessionsCog(commands.Cog):
             group,
             lambda actor, facilitator: Extend(actor, facilitator, minutes * 60),
             f"Added {minutes} min.",
+            "extend",
         )
 
     @session.command(name="pause", description="Pause the clock")
     @app_commands.autocomplete(group=group_autocomplete)
     async def pause(self, interaction: discord.Interaction, group: str | None = None) -> None:
-        await self._control(interaction, group, Pause, "Paused.")
+        await self._control(interaction, group, Pause, "Paused.", "pause")
 
     @session.command(name="resume", description="Resume the clock")
     @app_commands.autocomplete(group=group_autocomplete)
     async def resume(self, interaction: discord.Interaction, group: str | None = None) -> None:
-        await self._control(interaction, group, Resume, "Resumed.")
+        await self._control(interaction, group, Resume, "Resumed.", "resume")
 
     @session.command(name="skip", description="Skip someone's turn (facilitators)")
     @app_commands.autocomplete(group=group_autocomplete)
@@ -715,6 +739,9 @@ class SessionsCog(commands.Cog):
             group=found,
             interaction=interaction,
             confirmation=f"Skipped {member.mention}.",
+        )
+        await record_if_moderating(
+            self.bot, actor, found, "session.skip", f"{found.name}: {member.mention}"
         )
 
     @session.command(name="move", description="Move someone in the queue (facilitators)")
@@ -734,6 +761,13 @@ class SessionsCog(commands.Cog):
             group=found,
             interaction=interaction,
             confirmation=f"Moved {member.mention} to position {position}.",
+        )
+        await record_if_moderating(
+            self.bot,
+            actor,
+            found,
+            "session.move",
+            f"{found.name}: {member.mention} to position {position}",
         )
 
     @session.command(name="hand", description="Raise or lower your hand to respond")
@@ -842,6 +876,13 @@ class SessionsCog(commands.Cog):
             interaction=interaction,
             confirmation=f"Talking stick {'on' if enabled else 'off'}.",
         )
+        await record_if_moderating(
+            self.bot,
+            member,
+            found,
+            "session.talkingstick",
+            f"{found.name}: {'on' if enabled else 'off'}",
+        )
 
     @session.command(name="status", description="Post the session panel again at the bottom")
     @app_commands.autocomplete(group=group_autocomplete)
@@ -870,6 +911,7 @@ class SessionsCog(commands.Cog):
             interaction=interaction,
             confirmation="Session ended.",
         )
+        await record_if_moderating(self.bot, member, found, "session.end", found.name)
 
     # -- panel buttons ----------------------------------------------------------------------
 
@@ -885,14 +927,15 @@ class SessionsCog(commands.Cog):
         facilitator = await is_facilitator(self.bot, member, group)
         if action == "next":
             command: Command = Next(member.id, facilitator)
+            done = ("next", "moved on")
         elif action == "extend":
             command = Extend(member.id, facilitator, 120)
+            done = ("extend", "added 2 min")
         elif action == "pause":
-            command = (
-                Resume(member.id, facilitator)
-                if state.is_paused()
-                else Pause(member.id, facilitator)
-            )
+            if state.is_paused():
+                command, done = Resume(member.id, facilitator), ("resume", "resumed")
+            else:
+                command, done = Pause(member.id, facilitator), ("pause", "paused")
         elif action == "hand":
             await self._toggle_hand(interaction, member, group, state)
             return
@@ -903,10 +946,13 @@ class SessionsCog(commands.Cog):
             return
         elif action == "end":
             await require_facilitator(self.bot, member, group)
-            command = End()
+            await self._run(session_id, End(), group=group, interaction=interaction)
+            await record_if_moderating(self.bot, member, group, "session.end", group.name)
+            return
         else:
             raise UserError("Unknown button.")
         await self._run(session_id, command, group=group, interaction=interaction)
+        await self._audit_control(member, group, state, *done)
 
 
 def _is_bot(guild: discord.Guild, user_id: int) -> bool:
