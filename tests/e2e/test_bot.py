@@ -104,10 +104,17 @@ async def test_changed_command_set_is_synced_at_start(simcord_env: Env, settings
 async def test_the_bot_asks_for_what_it_needs() -> None:
     wanted = discord.Permissions(REQUIRED_PERMISSIONS.value)
     assert not wanted.administrator
-    for name in ("manage_roles", "manage_channels", "send_messages", "mute_members"):
+    for name in (
+        "manage_roles",
+        "manage_channels",
+        "send_messages",
+        "mute_members",
+        "view_audit_log",
+    ):
         assert getattr(wanted, name), name
     intents = bot_module.intents()
     assert intents.members and intents.voice_states and intents.guilds
+    assert intents.moderation  # audit-log entries: whose mute is it
     assert not intents.message_content
 
 
@@ -153,6 +160,10 @@ def test_invite_prints_a_url_with_exactly_the_required_permissions(
     query = parse_qs(url.query)
     assert query["client_id"] == ["123456789012345678"]
     assert int(query["permissions"][0]) == REQUIRED_PERMISSIONS.value
+    granted = discord.Permissions(int(query["permissions"][0]))
+    # The audit log names who changed a server mute: the talking stick needs both.
+    assert granted.view_audit_log and granted.mute_members
+    assert not granted.administrator and not granted.manage_guild
     assert set(query["scope"][0].split()) == {"bot", "applications.commands"}
 
 
