@@ -38,7 +38,7 @@ def at(seconds: float) -> datetime:
 # -- who should be muted now ----------------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     on=st.booleans(),
     current=st.lists(IDS, unique=True),
@@ -70,7 +70,7 @@ def test_the_stick_mutes_exactly_everyone_in_voice_but_the_floor_and_others_mute
 # -- whose change is it ---------------------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     start_muted=st.booleans(),
     actions=st.lists(st.tuples(st.sampled_from(["bot", "other"]), st.booleans()), max_size=30),
