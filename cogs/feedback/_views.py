@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from cogs.common.errors import handle_interaction_error
+from cogs.common.errors import GuardedButton, handle_interaction_error
 from core.feedback import DETAIL_MAX, RATING_LABELS, StepStatus
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ def _cog(interaction: discord.Interaction) -> FeedbackCog:
 
 
 class RateButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    GuardedButton,
     template=r"mm:feedback:rate:(?P<session_id>\d+):(?P<rating>[1-5])",
 ):
     def __init__(self, session_id: int, rating: int) -> None:
@@ -41,15 +41,12 @@ class RateButton(
     ) -> RateButton:
         return cls(int(match["session_id"]), int(match["rating"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).rate(interaction, self.session_id, self.rating)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).rate(interaction, self.session_id, self.rating)
 
 
 class DetailsButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    GuardedButton,
     template=r"mm:feedback:details:(?P<session_id>\d+)",
 ):
     def __init__(self, session_id: int, label: str = "Add details") -> None:
@@ -68,11 +65,8 @@ class DetailsButton(
     ) -> DetailsButton:
         return cls(int(match["session_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).open_details(interaction, self.session_id)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).open_details(interaction, self.session_id)
 
 
 def feedback_view(session_id: int, *, closed: bool = False) -> discord.ui.View:
@@ -131,7 +125,7 @@ STEP_BUTTONS = {
 
 
 class StepButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    GuardedButton,
     template=r"mm:step:(?P<status>done|partly|notyet):(?P<step_id>\d+)",
 ):
     def __init__(self, status: str, step_id: int, *, row: int | None = None) -> None:
@@ -154,8 +148,5 @@ class StepButton(
     ) -> StepButton:
         return cls(match["status"], int(match["step_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).mark_step(interaction, self.step_id, self.status)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).mark_step(interaction, self.step_id, self.status)
