@@ -14,6 +14,11 @@ def timestamp(moment: datetime, style: str = "R") -> str:
     return f"<t:{int(moment.timestamp())}:{style}>"
 
 
+def percent(share: float | None) -> str:
+    """A share 0-1 as people read it everywhere (`66.7 %`); a dash when it is undefined."""
+    return "—" if share is None else f"{100 * share:.1f} %"
+
+
 def clock(seconds: float) -> str:
     """Minutes and seconds, `m:ss`."""
     whole = max(0, round(seconds))

@@ -20,7 +20,7 @@ from cogs.common.access import (
     resolve_group,
 )
 from cogs.common.errors import handle_interaction_error
-from cogs.common.format import timestamp
+from cogs.common.format import percent, timestamp
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, reply
 from cogs.feedback._views import DetailsButton, DetailsModal, StepButton, feedback_view
@@ -39,6 +39,7 @@ from core.feedback import (
 )
 from core.models import Group
 from core.session import Announce, Phase, SessionState
+from core.stats import not_answered, response_rate
 
 if TYPE_CHECKING:
     from bot import MastermindBot
@@ -272,12 +273,10 @@ class FeedbackCog(commands.Cog):
             return
         if not await self.bot.storage.feedback.mark_reminded(session_id, now):
             return
-        answered = await self.bot.storage.feedback.respondents(session_id)
-        waiting = [
-            member_id
-            for member_id in await self.bot.storage.feedback.attendees(session_id)
-            if member_id not in answered
-        ]
+        waiting = not_answered(
+            await self.bot.storage.feedback.attendees(session_id),
+            await self.bot.storage.feedback.respondents(session_id),
+        )
         group = await self.bot.storage.groups.get(request.group_id)
         guild = self.bot.get_guild(group.guild_id) if group else None
         if group is None or guild is None or not waiting:
@@ -451,18 +450,17 @@ class FeedbackCog(commands.Cog):
             raise UserError(f"**{found.name}** has not held a session yet.")
         attendees = await self.bot.storage.feedback.attendees(session_id)
         answered = await self.bot.storage.feedback.respondents(session_id)
-        responded = [a for a in attendees if a in answered]
-        rate = round(100 * len(responded) / len(attendees)) if attendees else 0
+        waiting = not_answered(attendees, answered)
+        rate = response_rate(attendees, answered)
         request = await self.bot.storage.feedback.request(session_id)
         lines = [
-            f"**{found.name}**, session #{session_id}: {len(responded)} of {len(attendees)} "
-            f"attendees answered ({rate}%)."
+            f"**{found.name}**, session #{session_id}: {len(attendees) - len(waiting)} of "
+            f"{len(attendees)} attendees answered ({percent(rate)})."
         ]
         if request is not None:
             state = "closes" if request.is_open(self.bot.clock()) else "closed"
             lines.append(f"Feedback {state} {timestamp(request.closes_at)}.")
         if facilitator:
-            waiting = [a for a in attendees if a not in answered]
             lines.append("Not answered yet: " + (", ".join(f"<@{w}>" for w in waiting) or "nobody"))
         await reply(interaction, "\n".join(lines)[:MESSAGE_MAX])
 

@@ -21,7 +21,7 @@ from cogs.common.access import (
     require_moderator,
     resolve_group,
 )
-from cogs.common.format import clock, fit
+from cogs.common.format import clock, fit, percent
 from cogs.common.replies import NO_PINGS, defer
 from cogs.reports._charts import GroupSeries, TrendPoint, group_chart, program_chart, session_chart
 from core.errors import UserError
@@ -57,10 +57,6 @@ RECENT_SESSIONS_SHOWN = 10
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def pct(share: float | None) -> str:
-    return "—" if share is None else f"{100 * share:.1f} %"
 
 
 def mean_text(value: float | None) -> str:
@@ -148,8 +144,8 @@ def session_embed(figures: SessionFigures, chart: str) -> discord.Embed:
         name="Value",
         value=(
             f"Mean **{mean_text(figures.rating_mean)}**\n"
-            f"Very valuable **{pct(figures.very_valuable)}**\n"
-            f"Response rate **{pct(figures.response_rate)}** "
+            f"Very valuable **{percent(figures.very_valuable)}**\n"
+            f"Response rate **{percent(figures.response_rate)}** "
             f"({figures.responses} of {figures.attendees})"
         ),
     )
@@ -159,7 +155,7 @@ def session_embed(figures: SessionFigures, chart: str) -> discord.Embed:
             f"Resources **{figures.resources}**\n"
             f"Referrals **{figures.referrals}**\n"
             f"Next steps **{figures.next_steps}** "
-            f"({pct(figures.next_steps_done_share)} done)"
+            f"({percent(figures.next_steps_done_share)} done)"
         ),
     )
     embed.set_image(url=f"attachment://{chart}")
@@ -172,10 +168,10 @@ def trend_fields(embed: discord.Embed, trend: TrendFigures) -> None:
         name="Overall",
         value=(
             f"Mean rating **{mean_text(trend.rating_mean)}** ({trend.ratings} ratings)\n"
-            f"Very valuable **{pct(trend.very_valuable)}**\n"
-            f"Response rate **{pct(trend.response_rate)}** "
+            f"Very valuable **{percent(trend.very_valuable)}**\n"
+            f"Response rate **{percent(trend.response_rate)}** "
             f"({trend.responses} of {sum(trend.attendance)})\n"
-            f"Next steps done **{pct(trend.next_steps_done_share)}** "
+            f"Next steps done **{percent(trend.next_steps_done_share)}** "
             f"({trend.next_steps_done} of {trend.next_steps})\n"
             f"Resources **{trend.resources}** · referrals **{trend.referrals}**"
         ),
@@ -188,7 +184,7 @@ def session_lines(sessions: Sequence[SessionFigures]) -> list[str]:
     lines = [
         f"`#{s.session_id}` {s.session_date.isoformat()} · {s.attendees} attended · "
         f"mean {'—' if s.rating_mean is None else f'{s.rating_mean:.2f}'} · "
-        f"{pct(s.response_rate)} answered · steps {pct(s.next_steps_done_share)} done"
+        f"{percent(s.response_rate)} answered · steps {percent(s.next_steps_done_share)} done"
         for s in shown
     ]
     if len(sessions) > len(shown):
@@ -249,7 +245,7 @@ def program_embed(
     lines = [
         f"**{name}** · {plural(t.sessions, 'session')} · mean "
         f"{'—' if t.rating_mean is None else f'{t.rating_mean:.2f}'} · "
-        f"{pct(t.response_rate)} answered · steps {pct(t.next_steps_done_share)} done · "
+        f"{percent(t.response_rate)} answered · steps {percent(t.next_steps_done_share)} done · "
         f"fairness {'—' if t.floor_fairness is None else f'{t.floor_fairness:.2f}'}"
         for name, t in per_group
     ]

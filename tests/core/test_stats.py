@@ -19,6 +19,7 @@ from core.stats import (
     hotseat_turns,
     mean,
     next_step_completion,
+    not_answered,
     pooled_rate,
     response_rate,
     session_date,
@@ -218,3 +219,24 @@ def test_trend_figures_pool_the_sessions() -> None:
     assert trend.hotseat_turns == {1: 2, 2: 1, 5: 0, 3: 0, 4: 0}
     assert trend.floor == {1: 450, 2: 120, 5: 0, 3: 0, 4: 0}
     assert trend.floor_fairness == pytest.approx(570**2 / (5 * (450**2 + 120**2)))
+
+
+def test_not_answered_keeps_the_attendance_order_and_ignores_non_attendees() -> None:
+    assert not_answered([3, 1, 2], {1, 9}) == [3, 2]
+    assert not_answered([3, 1, 3], set()) == [3, 1]
+    assert not_answered([], {1}) == []
+
+
+@given(
+    attendees=st.lists(st.integers(1, 8), unique=True, max_size=8),
+    respondents=st.sets(st.integers(1, 12), max_size=10),
+)
+def test_response_rate_and_not_answered_agree(attendees: list[int], respondents: set[int]) -> None:
+    """The rate /feedback status and the reports show, and the people it lists as waiting,
+    are two views of one count."""
+    rate = response_rate(attendees, respondents)
+    waiting = not_answered(attendees, respondents)
+    if not attendees:
+        assert rate is None and waiting == []
+    else:
+        assert rate == (len(attendees) - len(waiting)) / len(attendees)

@@ -70,10 +70,10 @@ async def test_feedback_give_and_status(simcord_env: Env) -> None:
     status = await fay.slash(circle.text, "feedback status")
     assert status.ephemeral
     text = reply_text(status)
-    assert "3 of 4 attendees answered (75%)" in text
+    assert "3 of 4 attendees answered (75.0 %)" in text
     assert f"Not answered yet: {fay.mention}" in text
     member_view = reply_text(await cy.slash(circle.text, "feedback status"))
-    assert "3 of 4 attendees answered (75%)" in member_view
+    assert "3 of 4 attendees answered (75.0 %)" in member_view
     assert "Not answered" not in member_view and fay.mention not in member_view
     await refused(
         env,
