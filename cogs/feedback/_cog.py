@@ -446,8 +446,18 @@ class FeedbackCog(commands.Cog):
         if not facilitator and membership is None:
             raise UserError(f"Only members of **{found.name}** can see its feedback.")
         session_id = await self.bot.storage.feedback.latest_session(found.id)
+        live = self.bot.sessions.session_for_group(found.id)
+        in_progress = (
+            f"A session of **{found.name}** is in progress (started "
+            f"{timestamp(live.started_at)}); its feedback opens when it ends."
+            if live is not None
+            else ""
+        )
         if session_id is None:
-            raise UserError(f"**{found.name}** has not held a session yet.")
+            if live is None:
+                raise UserError(f"**{found.name}** has not held a session yet.")
+            await reply(interaction, in_progress)
+            return
         attendees = await self.bot.storage.feedback.attendees(session_id)
         answered = await self.bot.storage.feedback.respondents(session_id)
         waiting = not_answered(attendees, answered)
@@ -462,6 +472,8 @@ class FeedbackCog(commands.Cog):
             lines.append(f"Feedback {state} {timestamp(request.closes_at)}.")
         if facilitator:
             lines.append("Not answered yet: " + (", ".join(f"<@{w}>" for w in waiting) or "nobody"))
+        if in_progress:
+            lines.append(in_progress)
         await reply(interaction, "\n".join(lines)[:MESSAGE_MAX])
 
     @feedback.command(name="poll", description="Ask the group a question with a native poll")

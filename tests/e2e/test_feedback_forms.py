@@ -147,3 +147,34 @@ async def test_form_limits_are_enforced_and_a_refused_form_changes_nothing(
     assert listed.startswith(f"Next steps of {ana.mention}:\n`#")
     last = listed.splitlines()[-1]
     assert last.startswith("…and ") and last.endswith(" more.")
+
+
+async def test_status_during_a_live_session_says_it_is_in_progress(simcord_env: Env) -> None:
+    env = simcord_env
+    circle = await make_circle(env, ("fay", "ana"))
+    fay, ana = circle.everyone
+    start = dict(group="Circle", format="roundrobin", turn_minutes=1, order="joined")
+
+    # The group's first session is live: it has held one, and feedback opens when it ends.
+    await fay.slash(circle.text, "session start", **start)
+    text = reply_text(await ana.slash(circle.text, "feedback status"))
+    assert "has not held a session" not in text
+    assert "A session of **Circle** is in progress" in text
+    assert "feedback opens when it ends" in text
+    await env.advance_time(120)  # both turns: the session ends by itself
+
+    # Once it has ended, its response rate; the next live session is mentioned below it.
+    await ana.click(feedback_message(circle), label="Valuable")
+    await fay.slash(circle.text, "session start", **start)
+    text = reply_text(await fay.slash(circle.text, "feedback status"))
+    assert "session #1: 1 of 2 attendees answered (50.0 %)" in text
+    assert text.splitlines()[-1].startswith("A session of **Circle** is in progress")
+    await fay.slash(circle.text, "session end", group="Circle")
+
+
+async def test_status_of_a_group_that_never_met(simcord_env: Env) -> None:
+    env = simcord_env
+    circle = await make_circle(env, ("fay", "ana"), join_voice=False)
+    await refused(
+        env, circle.members[0].slash(circle.text, "feedback status"), "has not held a session yet"
+    )
