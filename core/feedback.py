@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from core.errors import UserError
 
@@ -22,6 +23,8 @@ DETAIL_MAX = 1000
 STEP_MAX = 300
 STEPS_MAX = 10
 REMINDER_AFTER = timedelta(hours=24)
+
+T = TypeVar("T")
 
 POLL_QUESTION_MAX = 300
 POLL_OPTION_MAX = 55
@@ -141,6 +144,46 @@ def plan_step_changes(
             delete.append(step_id)
     add = [line for line in lines if step_key(line) not in kept]
     return StepChanges(delete=delete, add=add)
+
+
+STEPS_PER_CHECKIN_MESSAGE = 5
+"""Discord allows five rows of buttons a message; each step gets a row (Done, Partly, Not yet)."""
+RECENT_DONE_LISTED = 10
+"""`/nextsteps list` shows every open step and this many of the latest done ones."""
+
+
+def visible_step_groups(
+    caller_groups: Mapping[int, bool], target_groups: Collection[int]
+) -> frozenset[int]:
+    """The groups whose next steps of someone else a caller may see: the groups they share
+    with that person, and every group the caller facilitates. `caller_groups` maps each of the
+    caller's groups to whether they facilitate it. (Moderators, and people looking at their own
+    steps, see every group: the caller decides that before asking.)"""
+    shared = {group for group in caller_groups if group in set(target_groups)}
+    facilitated = {group for group, facilitates in caller_groups.items() if facilitates}
+    return frozenset(shared | facilitated)
+
+
+def lines_that_fit(header: str, lines: Sequence[str], limit: int, more: str) -> int:
+    """How many of `lines` (the first ones) fit on new lines under `header` in `limit`
+    characters, leaving room for the `more` line (`more.format(n)` with n the lines left out)
+    whenever some are left out."""
+    if len(header) + sum(1 + len(line) for line in lines) <= limit:
+        return len(lines)
+    used = len(header)
+    best = 0
+    for shown, line in enumerate(lines):
+        if used + 1 + len(more.format(len(lines) - shown)) <= limit:
+            best = shown
+        used += 1 + len(line)
+        if used > limit:
+            break
+    return best
+
+
+def chunks(items: Sequence[T], size: int) -> list[list[T]]:
+    """The items in consecutive groups of at most `size` (none for no items)."""
+    return [list(items[start : start + size]) for start in range(0, len(items), size)]
 
 
 def feedback_closes_at(ended_at: datetime, feedback_days: int) -> datetime:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 
 import aiosqlite
 
 from core.feedback import (
+    RECENT_DONE_LISTED,
     FeedbackDetails,
     FeedbackRequest,
     FeedbackResponse,
@@ -345,20 +347,33 @@ class FeedbackRepository:
         return [_step(row) for row in rows]
 
     async def steps_of(
-        self, guild_id: int, owner_id: int, group_id: int | None, limit: int = 25
+        self,
+        guild_id: int,
+        owner_id: int,
+        groups: Collection[int] | None,
+        recent_done: int = RECENT_DONE_LISTED,
     ) -> list[NextStep]:
-        """Open steps first, then the most recently finished ones."""
+        """Every step not done yet, oldest first (the most overdue lead), then the
+        `recent_done` most recently done ones; only of `groups` unless that is None."""
         sql = (
             "SELECT n.* FROM next_steps n JOIN groups g ON g.id = n.group_id"
             " WHERE g.guild_id = ? AND n.owner_id = ?"
         )
         params: tuple[object, ...] = (guild_id, owner_id)
-        if group_id is not None:
-            sql += " AND n.group_id = ?"
-            params += (group_id,)
-        sql += " ORDER BY n.status = 'done', COALESCE(n.status_at, n.created_at) DESC LIMIT ?"
-        rows = await self.db.fetch_all(sql, (*params, limit))
-        return [_step(row) for row in rows]
+        if groups is not None:
+            wanted = sorted(set(groups))
+            if not wanted:
+                return []
+            sql += f" AND n.group_id IN ({', '.join('?' * len(wanted))})"
+            params += tuple(wanted)
+        open_rows = await self.db.fetch_all(
+            sql + " AND n.status != 'done' ORDER BY n.created_at, n.id", params
+        )
+        done_rows = await self.db.fetch_all(
+            sql + " AND n.status = 'done' ORDER BY n.status_at DESC, n.id DESC LIMIT ?",
+            (*params, recent_done),
+        )
+        return [_step(row) for row in (*open_rows, *done_rows)]
 
     async def set_step_status(
         self, step_id: int, status: StepStatus, by: int, now: datetime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 import re
 from datetime import datetime
@@ -28,14 +29,18 @@ from core.errors import UserError
 from core.feedback import (
     FEEDBACK_QUESTION,
     REMINDER_AFTER,
+    STEPS_PER_CHECKIN_MESSAGE,
     FeedbackRequest,
     NextStep,
     StepStatus,
+    chunks,
     clean_details,
     feedback_closes_at,
+    lines_that_fit,
     parse_poll,
     poll_duration,
     rating_label,
+    visible_step_groups,
 )
 from core.models import Group
 from core.session import Announce, Phase, SessionState
@@ -50,7 +55,8 @@ FORM_ID = re.compile(r"mm:feedback:form:(?P<session_id>\d+)")
 REMIND = "feedback_remind"
 CLOSE = "feedback_close"
 POLL = "poll_close"
-CHECKIN_STEPS_WITH_BUTTONS = 5
+LIST_MORE = "…and {} more: every step is in the attached file."
+STEPS_FILE = "next-steps.txt"
 CHECKIN_STEP_CHARS = 200
 MESSAGE_MAX = 2000
 
@@ -68,17 +74,6 @@ def step_line(step: NextStep, max_text: int | None = None) -> str:
     if max_text is not None and len(text) > max_text:
         text = text[: max_text - 1] + "…"
     return f"`#{step.id}` {text}{status}"
-
-
-def fit_lines(header: str, lines: list[str], limit: int = MESSAGE_MAX) -> str:
-    """As many lines as fit in one message, then how many more there are."""
-    text = header
-    for shown, line in enumerate(lines):
-        more = f"\n…and {len(lines) - shown} more."
-        if len(text) + 1 + len(line) + len(more) > limit:
-            return text + more
-        text += "\n" + line
-    return text
 
 
 class FeedbackCog(commands.Cog):
@@ -333,32 +328,48 @@ class FeedbackCog(commands.Cog):
 
     async def _announce_extra(
         self, group: Group, state: SessionState, effect: Announce
-    ) -> tuple[str, list[discord.ui.Item[Any]]]:
+    ) -> list[tuple[str, list[discord.ui.Item[Any]]]]:
         if effect.phase == Phase.COMMITMENTS:
-            return (
-                "Record your next steps so they come back next time:",
-                [DetailsButton(state.session_id, label="Record next steps")],
-            )
+            return [
+                (
+                    "Record your next steps so they come back next time:",
+                    [DetailsButton(state.session_id, label="Record next steps")],
+                )
+            ]
         if effect.phase != Phase.CHECKIN:
-            return "", []
+            return []
         steps = [
             step
             for step in await self.bot.storage.feedback.open_steps(group.id, effect.member_id)
             if step.session_id != state.session_id
         ]
-        if not steps:
-            return "", []
-        shown = steps[:CHECKIN_STEPS_WITH_BUTTONS]
-        lines = [
-            f"{row + 1}. {step_line(step, CHECKIN_STEP_CHARS)}" for row, step in enumerate(shown)
-        ]
-        if len(steps) > len(shown):
-            lines.append(f"…and {len(steps) - len(shown)} more: `/nextsteps list`.")
-        items: list[discord.ui.Item[Any]] = []
-        for row, step in enumerate(shown):
-            for status in ("done", "partly", "notyet"):
-                items.append(StepButton(status, step.id, row=row))
-        return "Your open next steps (one row of buttons each):\n" + "\n".join(lines), items
+        pages = chunks(steps, STEPS_PER_CHECKIN_MESSAGE)
+        parts: list[tuple[str, list[discord.ui.Item[Any]]]] = []
+        for page, shown in enumerate(pages):
+            first = page * STEPS_PER_CHECKIN_MESSAGE
+            lines = [
+                f"{first + row + 1}. {step_line(step, CHECKIN_STEP_CHARS)}"
+                for row, step in enumerate(shown)
+            ]
+            items: list[discord.ui.Item[Any]] = [
+                StepButton(status, step.id, row=row)
+                for row, step in enumerate(shown)
+                for status in ("done", "partly", "notyet")
+            ]
+            if page == 0:
+                header = "Your open next steps (one row of buttons each):"
+                if len(pages) > 1:
+                    header = (
+                        f"Your {len(steps)} open next steps (one row of buttons each; "
+                        f"{len(steps) - len(shown)} more below):"
+                    )
+            else:
+                header = (
+                    f"More open next steps of <@{effect.member_id}> "
+                    f"({first + 1}–{first + len(shown)} of {len(steps)}):"
+                )
+            parts.append(("\n".join([header, *lines]), items))
+        return parts
 
     async def mark_step(
         self, interaction: discord.Interaction, step_id: int, status: StepStatus
@@ -558,27 +569,54 @@ class FeedbackCog(commands.Cog):
         caller = guild_member(interaction)
         target = member or caller
         found = await self._optional_group(interaction, group)
-        if target.id != caller.id and not await self._may_see_steps_of(caller, target):
-            raise UserError(f"You can see {target.mention}'s next steps only if you share a group.")
-        steps = await self.bot.storage.feedback.steps_of(
-            caller.guild.id, target.id, found.id if found else None
-        )
+        groups = await self._visible_groups(caller, target, found)
+        steps = await self.bot.storage.feedback.steps_of(caller.guild.id, target.id, groups)
         if not steps:
             await reply(interaction, f"{target.mention} has no next steps yet.")
             return
+        header = f"Next steps of {target.mention}:"
         lines = [step_line(step) for step in steps]
-        await reply(interaction, fit_lines(f"Next steps of {target.mention}:", lines))
+        shown = lines_that_fit(header, lines, MESSAGE_MAX, LIST_MORE)
+        if shown == len(lines):
+            await reply(interaction, "\n".join([header, *lines]))
+            return
+        names = {
+            g.id: g.name for g in await self.bot.storage.groups.list_for_guild(caller.guild.id)
+        }
+        every = "\n".join(
+            f"#{step.id} [{names.get(step.group_id, 'group')}] {step.text}"
+            + ("" if step.status == StepStatus.OPEN else f" ({step.status.label})")
+            for step in steps
+        )
+        text = "\n".join([header, *lines[:shown], LIST_MORE.format(len(lines) - shown)])
+        data = f"Next steps of {target.display_name}\n\n{every}\n".encode()
+        await reply(interaction, text, file=discord.File(io.BytesIO(data), filename=STEPS_FILE))
 
-    async def _may_see_steps_of(self, caller: discord.Member, target: discord.Member) -> bool:
-        if await is_moderator(self.bot, caller):
-            return True
+    async def _visible_groups(
+        self, caller: discord.Member, target: discord.Member, named: Group | None
+    ) -> frozenset[int] | None:
+        """The groups whose steps of `target` the caller may see (None: all of them): their own
+        and a moderator's are all; someone else's only in groups shared or facilitated."""
+        everything = target.id == caller.id or await is_moderator(self.bot, caller)
+        if everything:
+            return None if named is None else frozenset({named.id})
+        groups = self.bot.storage.groups
         mine = {
-            g.id for g in await self.bot.storage.groups.groups_of_user(caller.guild.id, caller.id)
+            m.group_id: m.is_facilitator
+            for m in await groups.memberships_of_user(caller.guild.id, caller.id)
         }
-        theirs = {
-            g.id for g in await self.bot.storage.groups.groups_of_user(caller.guild.id, target.id)
-        }
-        return bool(mine & theirs)
+        theirs = {g.id for g in await groups.groups_of_user(caller.guild.id, target.id)}
+        visible = visible_step_groups(mine, theirs)
+        if not visible:
+            raise UserError(f"You can see {target.mention}'s next steps only if you share a group.")
+        if named is None:
+            return visible
+        if named.id not in visible:
+            raise UserError(
+                f"You can see {target.mention}'s next steps in **{named.name}** only if you are "
+                "in it with them or facilitate it."
+            )
+        return frozenset({named.id})
 
     @nextsteps.command(name="done", description="Mark one of your next steps done")
     @app_commands.describe(step="The step's id, e.g. 12")

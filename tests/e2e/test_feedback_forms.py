@@ -134,7 +134,8 @@ async def test_form_limits_are_enforced_and_a_refused_form_changes_nothing(
     assert "Next steps recorded" in reply_text(saved)
     assert len(await storage.open_steps(1, ana.id)) == 10
 
-    # Many long steps do not fit in one message: the list shows what fits and how many more.
+    # Many long steps do not fit in one message: the list shows what fits, how many more, and
+    # attaches them all.
     for batch in range(3):
         shown = await ana.click(message, label="Add details")
         lines = [f"{batch}.{n} " + "w" * 290 for n in range(3)]
@@ -144,9 +145,11 @@ async def test_form_limits_are_enforced_and_a_refused_form_changes_nothing(
             await ana.slash(circle.text, "nextsteps done", step=step_id)
     listed = reply_text(await ana.slash(circle.text, "nextsteps list"))
     assert len(listed) <= 2000
-    assert listed.startswith(f"Next steps of {ana.mention}:\n`#")
+    # (each form replaced the open steps of the one before: nine done steps, newest first)
+    assert listed.startswith(f"Next steps of {ana.mention}:\n`#19` 2.2 ")
+    shown = len(listed.splitlines()) - 2
     last = listed.splitlines()[-1]
-    assert last.startswith("…and ") and last.endswith(" more.")
+    assert last == f"…and {9 - shown} more: every step is in the attached file."
 
 
 async def test_status_during_a_live_session_says_it_is_in_progress(simcord_env: Env) -> None:

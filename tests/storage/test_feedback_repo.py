@@ -236,7 +236,16 @@ async def test_steps_listing_open_first_and_per_group(storage: Storage) -> None:
 
     listed = await storage.feedback.steps_of(10, ANA, None)
     assert [s.text for s in listed] == ["Circle step B", "Owls step", "Circle step A"]
-    assert [s.text for s in await storage.feedback.steps_of(10, ANA, owls)] == ["Owls step"]
+    assert [s.text for s in await storage.feedback.steps_of(10, ANA, [owls])] == ["Owls step"]
+    both = await storage.feedback.steps_of(10, ANA, [circle, owls])
+    assert [s.text for s in both] == ["Circle step B", "Owls step", "Circle step A"]
+    assert await storage.feedback.steps_of(10, ANA, []) == []
+    # Every open step is listed, oldest first; only the most recent done ones follow.
+    open_only = await storage.feedback.steps_of(10, ANA, None, recent_done=0)
+    assert [s.text for s in open_only] == ["Circle step B", "Owls step"]
+    await storage.feedback.set_step_status(3, StepStatus.DONE, ANA, NOW + timedelta(days=2))
+    latest_done = await storage.feedback.steps_of(10, ANA, None, recent_done=1)
+    assert [s.text for s in latest_done] == ["Circle step B", "Owls step"]
     # "Open" for the check-in means not done: partly and not yet come back.
     assert [s.id for s in await storage.feedback.open_steps(circle, ANA)] == [2]
     assert await storage.feedback.steps_of(10, BEN, None) == []
