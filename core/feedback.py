@@ -6,7 +6,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
 
 from core.errors import UserError
 
@@ -23,8 +22,6 @@ DETAIL_MAX = 1000
 STEP_MAX = 300
 STEPS_MAX = 10
 REMINDER_AFTER = timedelta(hours=24)
-
-T = TypeVar("T")
 
 POLL_QUESTION_MAX = 300
 POLL_OPTION_MAX = 55
@@ -162,28 +159,6 @@ def visible_step_groups(
     shared = {group for group in caller_groups if group in set(target_groups)}
     facilitated = {group for group, facilitates in caller_groups.items() if facilitates}
     return frozenset(shared | facilitated)
-
-
-def lines_that_fit(header: str, lines: Sequence[str], limit: int, more: str) -> int:
-    """How many of `lines` (the first ones) fit on new lines under `header` in `limit`
-    characters, leaving room for the `more` line (`more.format(n)` with n the lines left out)
-    whenever some are left out."""
-    if len(header) + sum(1 + len(line) for line in lines) <= limit:
-        return len(lines)
-    used = len(header)
-    best = 0
-    for shown, line in enumerate(lines):
-        if used + 1 + len(more.format(len(lines) - shown)) <= limit:
-            best = shown
-        used += 1 + len(line)
-        if used > limit:
-            break
-    return best
-
-
-def chunks(items: Sequence[T], size: int) -> list[list[T]]:
-    """The items in consecutive groups of at most `size` (none for no items)."""
-    return [list(items[start : start + size]) for start in range(0, len(items), size)]
 
 
 def feedback_closes_at(ended_at: datetime, feedback_days: int) -> datetime:

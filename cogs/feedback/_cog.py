@@ -33,10 +33,8 @@ from core.feedback import (
     FeedbackRequest,
     NextStep,
     StepStatus,
-    chunks,
     clean_details,
     feedback_closes_at,
-    lines_that_fit,
     parse_poll,
     poll_duration,
     rating_label,
@@ -45,6 +43,7 @@ from core.feedback import (
 from core.models import Group
 from core.session import Announce, Phase, SessionState
 from core.stats import not_answered, response_rate
+from core.text import chunks, lines_that_fit
 
 if TYPE_CHECKING:
     from bot import MastermindBot

@@ -7,7 +7,7 @@ ephemeral: they name people, and the CSV files are for whoever asked.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -28,8 +28,10 @@ from core.errors import UserError
 from core.exports import (
     ANONYMOUS,
     FeedbackRow,
+    NoteRow,
     feedback_csv,
     is_anonymized,
+    notes_csv,
     pseudonym,
     sessions_csv,
 )
@@ -295,17 +297,22 @@ class ReportsCog(commands.Cog):
             "latest, or pick one from the list."
         )
 
+    async def _labeller(self, guild: discord.Guild) -> Callable[[int], str]:
+        """How the exports name a person: a pseudonym unless identified exports are on."""
+        settings = await self.bot.storage.guilds.settings(guild.id)
+        key = await self.bot.storage.reports.pseudonym_key(guild.id, self.bot.clock())
+        return lambda user_id: respondent_label(guild, user_id, key, settings.identified_exports)
+
     async def _respondents(
         self, guild: discord.Guild, records: Sequence[FeedbackRecord]
     ) -> list[FeedbackRow]:
-        settings = await self.bot.storage.guilds.settings(guild.id)
-        key = await self.bot.storage.reports.pseudonym_key(guild.id, self.bot.clock())
+        label = await self._labeller(guild)
         return [
             FeedbackRow(
                 session_id=r.session_id,
                 group=r.group,
                 session_date=session_date(r.session_started_at, r.timezone),
-                respondent=respondent_label(guild, r.user_id, key, settings.identified_exports),
+                respondent=label(r.user_id),
                 rating=r.rating,
                 resources=r.resources,
                 referrals=r.referrals,
@@ -344,12 +351,31 @@ class ReportsCog(commands.Cog):
         rows = await self._respondents(
             guild, await self.bot.storage.reports.feedback_records([chosen.id])
         )
+        notes = await self._note_rows(guild, found, chosen.id)
         chart = f"session-{chosen.id}.png"
         await self._send(
             interaction,
             session_embed(figures, chart),
-            [(chart, png), ("feedback.csv", feedback_csv(rows))],
+            [(chart, png), ("feedback.csv", feedback_csv(rows)), ("notes.csv", notes_csv(notes))],
         )
+
+    async def _note_rows(
+        self, guild: discord.Guild, group: Group, session_id: int
+    ) -> list[NoteRow]:
+        """Every note of the session, with people labelled as in feedback.csv."""
+        label = await self._labeller(guild)
+        return [
+            NoteRow(
+                session_id=note.session_id,
+                group=group.name,
+                kind=note.kind,
+                for_member="" if note.for_member_id is None else label(note.for_member_id),
+                author="" if note.author_id is None else label(note.author_id),
+                text=note.text,
+                created_at=note.created_at,
+            )
+            for note in await self.bot.storage.sessions.notes(session_id)
+        ]
 
     @session_report.autocomplete("session")
     async def session_autocomplete(
