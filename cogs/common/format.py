@@ -30,15 +30,15 @@ def clock(seconds: float) -> str:
 FIT_MORE = "…and {} more"
 
 
-def fitted(lines: Sequence[str], limit: int = FIELD_LIMIT) -> tuple[str, int]:
+def fitted(lines: Sequence[str], limit: int = FIELD_LIMIT, more: str = FIT_MORE) -> tuple[str, int]:
     """Lines joined into one embed field, saying how many did not fit; and how many did."""
     if not lines:
         return "—", 0
     # No header: the first line's newline is not written, hence one character more.
-    shown = lines_that_fit("", lines, limit + 1, FIT_MORE)
+    shown = lines_that_fit("", lines, limit + 1, more)
     out = list(lines[:shown])
     if shown < len(lines):
-        out.append(FIT_MORE.format(len(lines) - shown))
+        out.append(more.format(len(lines) - shown))
     return "\n".join(out), shown
 
 

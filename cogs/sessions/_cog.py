@@ -30,7 +30,13 @@ from cogs.common.access import (
 from cogs.common.errors import handle_interaction_error
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, defer, reply
-from cogs.sessions._panel import announcement, panel_embed, summary_embed, warning
+from cogs.sessions._panel import (
+    announcement,
+    panel_embed,
+    summary_embed,
+    summary_notes_file,
+    warning,
+)
 from cogs.sessions._views import NoteModal, panel_view
 from core.errors import UserError
 from core.models import Group
@@ -322,11 +328,16 @@ class SessionsCog(commands.Cog):
         one failing must not keep the others from happening."""
         if isinstance(text, discord.TextChannel):
             notes = await self.bot.storage.sessions.notes(state.session_id)
+            names = {member.id: member.display_name for member in text.guild.members}
+            summary: dict[str, Any] = {
+                "embed": summary_embed(state, group.name, notes, self.bot.clock()),
+                "allowed_mentions": NO_PINGS,
+            }
+            notes_file = summary_notes_file(group.name, notes, names)
+            if notes_file is not None:
+                summary["file"] = notes_file
             try:
-                await text.send(
-                    embed=summary_embed(state, group.name, notes, self.bot.clock()),
-                    allowed_mentions=NO_PINGS,
-                )
+                await text.send(**summary)
             except discord.HTTPException as error:
                 log.warning("session %s: could not post the summary: %s", state.session_id, error)
         for hook in self.bot.session_end_hooks:

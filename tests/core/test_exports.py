@@ -146,8 +146,8 @@ def test_notes_csv_byte_for_byte() -> None:
         NoteRow(7, "Circle", "insight", "", "", "=HYPERLINK(1)\nsecond line", START),
     ]
     assert notes_csv(rows) == (
-        "session_id,group,kind,for_member,author,text,created_at\r\n"
-        '7,Circle,resource,r-0a1b2c3d,r-99887766,"AMEE guide, 83",2026-01-05T18:00:00Z\r\n'
-        '7,Circle,insight,,,"\'=HYPERLINK(1)\nsecond line",2026-01-05T18:00:00Z\r\n'
-    ).encode()
+        b"session_id,group,kind,for_member,author,text,created_at\r\n"
+        b'7,Circle,resource,r-0a1b2c3d,r-99887766,"AMEE guide, 83",2026-01-05T18:00:00Z\r\n'
+        b'7,Circle,insight,,,"\'=HYPERLINK(1)\nsecond line",2026-01-05T18:00:00Z\r\n'
+    )
     assert notes_csv([]) == b"session_id,group,kind,for_member,author,text,created_at\r\n"
