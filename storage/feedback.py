@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 import aiosqlite
 
 from core.feedback import (
+    DETAIL_FIELDS,
     RECENT_DONE_LISTED,
     FeedbackDetails,
     FeedbackRequest,
@@ -261,7 +262,38 @@ class FeedbackRepository:
                     (session_id, group_id, user_id, text, to_db_time(now)),
                 )
                 ids_by_key[step_key(text)] = int(cursor.lastrowid or 0)
+            await conn.execute(
+                "DELETE FROM feedback_drafts WHERE session_id = ? AND user_id = ?",
+                (session_id, user_id),
+            )
         return [ids_by_key[step_key(line)] for line in lines]
+
+    async def save_draft(
+        self, session_id: int, user_id: int, values: Mapping[str, str], now: datetime
+    ) -> None:
+        """Keep a refused form exactly as it was typed (the last one wins), committed before
+        the person is told, so the form can be reopened with it."""
+        await self.db.execute(
+            "INSERT INTO feedback_drafts (session_id, user_id, resources, referrals, next_steps,"
+            " comments, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (session_id, user_id) DO UPDATE SET resources = excluded.resources,"
+            " referrals = excluded.referrals, next_steps = excluded.next_steps,"
+            " comments = excluded.comments, saved_at = excluded.saved_at",
+            (
+                session_id,
+                user_id,
+                *(values.get(name) or "" for name in DETAIL_FIELDS),
+                to_db_time(now),
+            ),
+        )
+
+    async def draft(self, session_id: int, user_id: int) -> dict[str, str] | None:
+        """The refused form the person may reopen, field by field; None if there is none."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM feedback_drafts WHERE session_id = ? AND user_id = ?",
+            (session_id, user_id),
+        )
+        return {name: str(row[name]) for name in DETAIL_FIELDS} if row else None
 
     async def response(self, session_id: int, user_id: int) -> FeedbackResponse | None:
         row = await self.db.fetch_one(

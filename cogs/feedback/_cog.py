@@ -24,12 +24,20 @@ from cogs.common.errors import handle_interaction_error
 from cogs.common.format import percent, timestamp
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, reply
-from cogs.feedback._views import DetailsButton, DetailsModal, StepButton, feedback_view
+from cogs.feedback._views import (
+    DRAFT_LABEL,
+    DetailsButton,
+    DetailsModal,
+    StepButton,
+    draft_view,
+    feedback_view,
+)
 from core.errors import UserError
 from core.feedback import (
     FEEDBACK_QUESTION,
     REMINDER_AFTER,
     STEPS_PER_CHECKIN_MESSAGE,
+    DetailsRefused,
     FeedbackRequest,
     NextStep,
     StepStatus,
@@ -229,12 +237,38 @@ class FeedbackCog(commands.Cog):
         await interaction.response.send_modal(modal)
         self.bot.open_forms.opened(interaction.user.id, str(modal.custom_id))
 
+    async def open_draft(self, interaction: discord.Interaction, session_id: int) -> None:
+        """The refused form again, filled in with exactly what was typed."""
+        member = guild_member(interaction)
+        await self._check_form_allowed(session_id, member.id)
+        draft = await self.bot.storage.feedback.draft(session_id, member.id)
+        if draft is None:
+            raise UserError(
+                "There is nothing to reopen: your form was saved since. **Add details** on the "
+                "feedback message shows what is stored."
+            )
+        modal = DetailsModal(session_id, draft)
+        await interaction.response.send_modal(modal)
+        self.bot.open_forms.opened(interaction.user.id, str(modal.custom_id))
+
     async def save_details(
         self, interaction: discord.Interaction, session_id: int, values: dict[str, str]
     ) -> None:
         member = guild_member(interaction)
         await self._check_form_allowed(session_id, member.id)
-        details = clean_details(values)
+        try:
+            details = clean_details(values)
+        except DetailsRefused as refused:
+            await self.bot.storage.feedback.save_draft(
+                session_id, member.id, values, self.bot.clock()
+            )
+            await reply(
+                interaction,
+                f"{refused.message}\nPress **{DRAFT_LABEL}** to get the form back as you typed "
+                "it, shorten it and send it again.",
+                view=draft_view(session_id),
+            )
+            return
         row = await self.bot.storage.sessions.get(session_id)
         assert row is not None
         before = await self.bot.storage.feedback.response(session_id, member.id)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from simcord import Env, SetupError
 
+from bot import Settings
 from tests.e2e.helpers import (
     bot_of_env,
     close_storage,  # noqa: F401  (a fixture, used below)
     refused,
     reply_text,
+    restart,
 )
 from tests.e2e.session_helpers import make_circle
 from tests.e2e.test_feedback import button_labels, feedback_message, run_short_session
@@ -181,3 +183,51 @@ async def test_status_of_a_group_that_never_met(simcord_env: Env) -> None:
     await refused(
         env, circle.members[0].slash(circle.text, "feedback status"), "has not held a session yet"
     )
+
+
+async def test_a_refused_form_names_the_field_and_can_be_reopened_as_typed(
+    simcord_env: Env, settings: Settings
+) -> None:
+    env = simcord_env
+    circle = await make_circle(env, ("fay", "ana"))
+    _fay, ana = circle.everyone
+    await run_short_session(env, circle)
+    storage = bot_of_env(env).storage.feedback
+
+    typed = {
+        "resources": "Kern's six steps\nBEME guide 12",
+        "referrals": "Dr. Osei",
+        "next_steps": "\n".join([*(f"Step {n}" for n in range(11)), "w" * 301]),
+        "comments": "Long, thoughtful comments",
+    }
+    shown = await ana.click(feedback_message(circle), label="Add details")
+    result = await ana.submit_modal(shown, typed)
+    text = reply_text(result)
+    assert result.ephemeral and text.startswith("Nothing was saved yet:")
+    assert "**Your next steps, one per line**: step 12" in text
+    assert "has 301 characters" in text and "lists 12 steps" in text
+    assert "Resources you were given" not in text and "Other comments" not in text
+    message = result.response
+    assert message is not None and button_labels(message.message) == ["Edit what I typed"]
+    assert await storage.response(1, ana.id) is None and await storage.open_steps(1, ana.id) == []
+
+    # The button still works after a restart, and gives back exactly what was typed.
+    await restart(env, settings)
+    storage = bot_of_env(env).storage.feedback
+    reopened = await ana.click(message, label="Edit what I typed")
+    assert reopened.modal is not None and reopened.modal["custom_id"] == "mm:feedback:form:1"
+    fields = {
+        c["custom_id"]: c.get("value")
+        for row in reopened.modal["components"]
+        for c in row["components"]
+    }
+    assert fields == typed
+    fixed = {**typed, "next_steps": "\n".join(f"Step {n}" for n in range(10))}
+    saved = await ana.submit_modal(reopened, fixed)
+    assert "Next steps recorded" in reply_text(saved)
+    response = await storage.response(1, ana.id)
+    assert response is not None and response.details.comments == "Long, thoughtful comments"
+    assert len(await storage.open_steps(1, ana.id)) == 10
+    # Once saved, there is no draft left to reopen; the saved form is what Add details shows.
+    assert await storage.draft(1, ana.id) is None
+    await refused(env, ana.click(message, label="Edit what I typed"), "nothing to reopen")

@@ -311,3 +311,31 @@ async def test_resources_and_referrals_combine_notes_and_forms(storage: Storage)
         CY: {"resources": [], "referrals": ["Mentoring office", "Writing centre"]},
     }
     assert await storage.feedback.resources_and_referrals(9999) == {}
+
+
+async def test_a_draft_is_kept_as_typed_until_a_form_is_saved(storage: Storage) -> None:
+    circle = await make_group(storage, "Circle")
+    session = await held_session(storage, circle)
+    feedback = storage.feedback
+    assert await feedback.draft(session, ANA) is None
+    typed = {"next_steps": "one\n" + "x" * 301, "comments": "  kept exactly  "}
+    await feedback.save_draft(session, ANA, typed, NOW)
+    assert await feedback.draft(session, ANA) == {
+        "resources": "",
+        "referrals": "",
+        "next_steps": "one\n" + "x" * 301,
+        "comments": "  kept exactly  ",
+    }
+    await feedback.save_draft(session, ANA, {"resources": "newer"}, NOW)  # the last one wins
+    draft = await feedback.draft(session, ANA)
+    assert draft is not None and (draft["resources"], draft["comments"]) == ("newer", "")
+    await feedback.save_draft(session, BEN, {"comments": "ben's"}, NOW)
+    await feedback.save_details(
+        session_id=session,
+        group_id=circle,
+        user_id=ANA,
+        details=FeedbackDetails(comments="sent"),
+        now=NOW,
+    )
+    assert await feedback.draft(session, ANA) is None
+    assert await feedback.draft(session, BEN) is not None  # someone else's stays

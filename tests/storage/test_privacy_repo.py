@@ -79,6 +79,8 @@ async def populate(storage: Storage) -> int:
     await storage.guilds.audit(GUILD, ANA, "group.add", f"Circle: <@{BEN}>", LATER)
     await storage.guilds.audit(GUILD, BEN, "group.remove", f"Circle: <@{ANA}>", LATER)
     await storage.sessions.owe_unmute(GUILD, ANA)
+    # A refused form of ana's kept as a draft (she never sent it again).
+    await storage.feedback.save_draft(1, ANA, {"comments": "A draft by ana"}, LATER)
     return circle
 
 
@@ -116,6 +118,12 @@ async def test_export_holds_everything_about_the_person(storage: Storage) -> Non
     assert data["groups_created"][0]["group_name"] == "Circle"
     assert [a["seconds_in_voice"] for a in data["attendance"]] == [720]
     assert {t["phase"] for t in data["turns_on_the_floor"]} == {"present", "questions", "advice"}
+    [draft] = data["feedback_drafts"]
+    assert (draft["group_name"], draft["comments"], draft["resources"]) == (
+        "Circle",
+        "A draft by ana",
+        "",
+    )
     [feedback] = data["feedback"]
     assert (feedback["rating"], feedback["comments"]) == (4, "Helpful, thanks")
     assert [(s["text"], s["status"]) for s in data["next_steps"]] == [
@@ -159,6 +167,7 @@ async def test_erasure_leaves_nothing_that_identifies_the_person_and_keeps_the_f
     assert [g.name for g in erasure.left] == ["Circle"]
     assert erasure.promoted == {circle: BEN}  # the longest-standing member now leads
     assert erasure.changed["memberships"] == 1 and erasure.changed["feedback"] == 1
+    assert erasure.changed["feedback_drafts"] == 1
 
     # Only the bot's promise to undo a server mute it made remains.
     assert await cells_with(storage, ANA) == [("owed_unmutes", "user_id")]
