@@ -328,7 +328,12 @@ class SessionsCog(commands.Cog):
         one failing must not keep the others from happening."""
         if isinstance(text, discord.TextChannel):
             notes = await self.bot.storage.sessions.notes(state.session_id)
-            names = {member.id: member.display_name for member in text.guild.members}
+            people = {n.for_member_id for n in notes} | {n.author_id for n in notes}
+            names = {
+                member.id: member.display_name
+                for member in map(text.guild.get_member, filter(None, people))
+                if member is not None
+            }
             summary: dict[str, Any] = {
                 "embed": summary_embed(state, group.name, notes, self.bot.clock()),
                 "allowed_mentions": NO_PINGS,

@@ -156,7 +156,9 @@ async def test_a_summary_whose_notes_fit_has_no_file(simcord_env: Env) -> None:
     env = simcord_env
     circle = await make_circle(env, ("fay", "ana"))
     fay, ana = circle.everyone
-    await fay.slash(circle.text, "session start", group="Circle", format="roundrobin")
+    await fay.slash(
+        circle.text, "session start", group="Circle", format="roundrobin", order="joined"
+    )
     await ana.slash(circle.text, "session note", kind="insight", text="Ask the learners")
     await fay.slash(circle.text, "session end", group="Circle")
     summary = summary_of(circle)
