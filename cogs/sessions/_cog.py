@@ -30,13 +30,7 @@ from cogs.common.access import (
 from cogs.common.errors import handle_interaction_error
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, defer, reply
-from cogs.sessions._panel import (
-    announcement,
-    panel_embed,
-    summary_embed,
-    summary_notes_file,
-    warning,
-)
+from cogs.sessions._panel import announcement, panel_embed, summary_message, warning
 from cogs.sessions._views import NoteModal, panel_view
 from core.errors import UserError
 from core.models import Group
@@ -328,21 +322,10 @@ class SessionsCog(commands.Cog):
         one failing must not keep the others from happening."""
         if isinstance(text, discord.TextChannel):
             notes = await self.bot.storage.sessions.notes(state.session_id)
-            people = {n.for_member_id for n in notes} | {n.author_id for n in notes}
-            names = {
-                member.id: member.display_name
-                for member in map(text.guild.get_member, filter(None, people))
-                if member is not None
-            }
-            summary: dict[str, Any] = {
-                "embed": summary_embed(state, group.name, notes, self.bot.clock()),
-                "allowed_mentions": NO_PINGS,
-            }
-            notes_file = summary_notes_file(group.name, notes, names)
-            if notes_file is not None:
-                summary["file"] = notes_file
             try:
-                await text.send(**summary)
+                await text.send(
+                    **summary_message(state, group.name, notes, self.bot.clock(), text.guild)
+                )
             except discord.HTTPException as error:
                 log.warning("session %s: could not post the summary: %s", state.session_id, error)
         for hook in self.bot.session_end_hooks:

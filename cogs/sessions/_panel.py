@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 import discord
 
 from cogs.common.format import clock, fit, fitted, timestamp
+from cogs.common.replies import NO_PINGS
 from core.models import Note
 from core.session import Phase, SessionState
 
@@ -169,3 +171,24 @@ def summary_notes_file(
         blocks.append(f"[{note.kind}]{people} · {stamp}\n{note.text}")
     data = ("\n\n".join(blocks) + "\n").encode()
     return discord.File(io.BytesIO(data), filename=NOTES_FILE)
+
+
+def summary_message(
+    state: SessionState, group_name: str, notes: list[Note], now: datetime, guild: discord.Guild
+) -> dict[str, Any]:
+    """What `TextChannel.send` takes for the summary: the embed, `notes.txt` when the notes do
+    not all fit in it, and no pings."""
+    people = {n.for_member_id for n in notes} | {n.author_id for n in notes}
+    names = {
+        member.id: member.display_name
+        for member in map(guild.get_member, filter(None, people))
+        if member is not None
+    }
+    message: dict[str, Any] = {
+        "embed": summary_embed(state, group_name, notes, now),
+        "allowed_mentions": NO_PINGS,
+    }
+    notes_file = summary_notes_file(group_name, notes, names)
+    if notes_file is not None:
+        message["file"] = notes_file
+    return message
