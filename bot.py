@@ -35,10 +35,10 @@ InfoProvider = Callable[[Group, datetime], Awaitable[list[tuple[str, str]]]]
 ArchiveHook = Callable[[Group], Awaitable[None]]
 ReadyHook = Callable[[], Awaitable[None]]
 SessionEndHook = Callable[[Group, SessionState], Awaitable[None]]
-# Adds text and buttons to a floor announcement (open next steps at check-in, for example).
-AnnounceExtra = Callable[
-    [Group, SessionState, Announce], Awaitable[tuple[str, list[discord.ui.Item[Any]]]]
-]
+# Adds text and buttons to a floor announcement (open next steps at check-in, for example):
+# the first part joins the announcement, any further parts follow it as messages of their own.
+AnnouncePart = tuple[str, list[discord.ui.Item[Any]]]
+AnnounceExtra = Callable[[Group, SessionState, Announce], Awaitable[list[AnnouncePart]]]
 
 # Exactly what the bot does: roles and private channels for groups, messages with embeds and
 # files, server mute for the talking stick (and the audit log, to tell a moderator's mutes from

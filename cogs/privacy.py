@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.common.access import bot_of, guild_member
-from cogs.common.errors import handle_interaction_error
+from cogs.common.errors import GuardedButton
 from cogs.common.replies import NO_PINGS, defer, reply
 from core.errors import UserError
 from storage.privacy import Erasure, InLiveSession
@@ -167,7 +167,7 @@ async def cancel_delete(interaction: discord.Interaction, user_id: int) -> None:
 
 
 class ConfirmDeleteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    GuardedButton,
     template=r"mm:privacy:delete:(?P<user_id>\d+):(?P<expires>\d+)",
 ):
     def __init__(self, user_id: int, expires: int) -> None:
@@ -187,15 +187,12 @@ class ConfirmDeleteButton(
     ) -> ConfirmDeleteButton:
         return cls(int(match["user_id"]), int(match["expires"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await confirm_delete(interaction, self.user_id, self.expires)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await confirm_delete(interaction, self.user_id, self.expires)
 
 
 class CancelDeleteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    GuardedButton,
     template=r"mm:privacy:cancel:(?P<user_id>\d+)",
 ):
     def __init__(self, user_id: int) -> None:
@@ -214,11 +211,8 @@ class CancelDeleteButton(
     ) -> CancelDeleteButton:
         return cls(int(match["user_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await cancel_delete(interaction, self.user_id)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await cancel_delete(interaction, self.user_id)
 
 
 PRIVACY_BUTTONS = (ConfirmDeleteButton, CancelDeleteButton)

@@ -1,6 +1,6 @@
 """The CSV exports of the reports and the pseudonyms of respondents; pure.
 
-Both files are UTF-8 without a byte-order mark, written by the `csv` module (RFC 4180 quoting,
+Every file is UTF-8 without a byte-order mark, written by the `csv` module (RFC 4180 quoting,
 CRLF line ends) with exactly one header row.
 
 `feedback.csv`, one row per respondent per session, oldest session first:
@@ -22,6 +22,10 @@ CRLF line ends) with exactly one header row.
 - `response_rate` is a fraction with three decimals (`0.750`); `rating_mean` has two decimals;
   `very_valuable_pct` and `next_steps_done_pct` are percentages with one decimal (`66.7`);
 - a figure that is undefined (no ratings, no next steps) is an empty cell.
+
+`notes.csv`, every note taken during one session (`/session note` or the panel), in the order
+they were taken: `session_id`, `group`, `kind` (`resource`, `referral`, `insight`),
+`for_member` and `author` (labelled like `respondent`; empty when nobody), `text`, `created_at`.
 
 Text a spreadsheet would run as a formula (a cell starting with `=`, `+`, `-`, `@`, tab or
 carriage return) is prefixed with `'`.
@@ -68,6 +72,15 @@ SESSIONS_COLUMNS = (
     "next_steps",
     "next_steps_done_pct",
 )
+NOTES_COLUMNS = (
+    "session_id",
+    "group",
+    "kind",
+    "for_member",
+    "author",
+    "text",
+    "created_at",
+)
 ANONYMOUS = "anonymous"
 PSEUDONYM_HEX_DIGITS = 8
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -108,6 +121,20 @@ class FeedbackRow:
     next_steps: str
     comments: str
     submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    """One session note as exported: `for_member` and `author` already labelled like
+    `respondent` (pseudonym, name, `anonymous`, or empty when nobody)."""
+
+    session_id: int
+    group: str
+    kind: str
+    for_member: str
+    author: str
+    text: str
+    created_at: datetime
 
 
 def _write(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
@@ -160,5 +187,23 @@ def sessions_csv(sessions: Iterable[SessionFigures]) -> bytes:
                 fixed(s.next_steps_done_pct, 1),
             )
             for s in sessions
+        ),
+    )
+
+
+def notes_csv(rows: Iterable[NoteRow]) -> bytes:
+    return _write(
+        NOTES_COLUMNS,
+        (
+            (
+                row.session_id,
+                safe_text(row.group),
+                row.kind,
+                safe_text(row.for_member),
+                safe_text(row.author),
+                safe_text(row.text),
+                utc_stamp(row.created_at),
+            )
+            for row in rows
         ),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -62,21 +62,60 @@ def rating_label(rating: int) -> str:
     return RATING_LABELS[rating]
 
 
-def clean_details(values: dict[str, str]) -> FeedbackDetails:
-    """Trim each field and refuse one over its limit (Discord enforces it too, but a form
-    can come from elsewhere)."""
-    cleaned: dict[str, str] = {}
+DETAIL_LABELS = {
+    "resources": "Resources you were given",
+    "referrals": "Referrals / people to contact",
+    "next_steps": "Your next steps, one per line",
+    "comments": "Other comments",
+}
+"""The form's field labels, which is how a refusal names the field that is over a limit."""
+
+
+class DetailsRefused(UserError):
+    """A details form over a limit: every problem, each naming its field. Nothing was saved;
+    what the person typed is kept as a draft so the form can be reopened with it."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            "Nothing was saved yet:\n" + "\n".join(f"- {problem}" for problem in problems)
+        )
+        self.problems = problems
+
+
+def details_problems(values: Mapping[str, str]) -> list[str]:
+    """What in a details form is over a limit, one sentence per problem, naming the field."""
+    problems: list[str] = []
     for name in DETAIL_FIELDS:
         text = (values.get(name) or "").strip()
         if len(text) > DETAIL_MAX:
-            pretty = name.replace("_", " ")
-            raise UserError(
-                f"'{pretty}' can be at most {DETAIL_MAX} characters (yours has {len(text)}); "
-                "nothing was saved."
+            problems.append(
+                f"**{DETAIL_LABELS[name]}** has {len(text)} characters; it can be at most "
+                f"{DETAIL_MAX}."
             )
-        cleaned[name] = text
-    next_step_lines(cleaned["next_steps"])  # refuses a step too long, or too many steps
-    return FeedbackDetails(**cleaned)
+    label = DETAIL_LABELS["next_steps"]
+    steps = detail_items(values.get("next_steps") or "")
+    for number, step in enumerate(steps, start=1):
+        if len(step) > STEP_MAX:
+            problems.append(
+                f"**{label}**: step {number} (`{step[:40]}…`) has {len(step)} characters; a "
+                f"next step can be at most {STEP_MAX} characters."
+            )
+    distinct = len({step_key(step) for step in steps})
+    if distinct > STEPS_MAX:
+        problems.append(
+            f"**{label}** lists {distinct} steps; record at most {STEPS_MAX} next steps per "
+            "session (pick the ones that matter most)."
+        )
+    return problems
+
+
+def clean_details(values: Mapping[str, str]) -> FeedbackDetails:
+    """Trim each field; refuse the form, naming every field over its limit (Discord enforces
+    the length too, but a form can come from elsewhere)."""
+    problems = details_problems(values)
+    if problems:
+        raise DetailsRefused(problems)
+    return FeedbackDetails(**{name: (values.get(name) or "").strip() for name in DETAIL_FIELDS})
 
 
 def detail_items(text: str) -> list[str]:
@@ -141,6 +180,24 @@ def plan_step_changes(
             delete.append(step_id)
     add = [line for line in lines if step_key(line) not in kept]
     return StepChanges(delete=delete, add=add)
+
+
+STEPS_PER_CHECKIN_MESSAGE = 5
+"""Discord allows five rows of buttons a message; each step gets a row (Done, Partly, Not yet)."""
+RECENT_DONE_LISTED = 10
+"""`/nextsteps list` shows every open step and this many of the latest done ones."""
+
+
+def visible_step_groups(
+    caller_groups: Mapping[int, bool], target_groups: Collection[int]
+) -> frozenset[int]:
+    """The groups whose next steps of someone else a caller may see: the groups they share
+    with that person, and every group the caller facilitates. `caller_groups` maps each of the
+    caller's groups to whether they facilitate it. (Moderators, and people looking at their own
+    steps, see every group: the caller decides that before asking.)"""
+    shared = {group for group in caller_groups if group in set(target_groups)}
+    facilitated = {group for group, facilitates in caller_groups.items() if facilitates}
+    return frozenset(shared | facilitated)
 
 
 def feedback_closes_at(ended_at: datetime, feedback_days: int) -> datetime:

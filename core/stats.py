@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 RATINGS = (1, 2, 3, 4, 5)
@@ -91,6 +92,13 @@ def response_rate(attendees: Collection[int], respondents: Collection[int]) -> f
     return len(present & set(respondents)) / len(present)
 
 
+def not_answered(attendees: Sequence[int], respondents: Collection[int]) -> list[int]:
+    """The attendees who left no feedback yet, in the order given (who gets a reminder, and
+    whom `/feedback status` lists)."""
+    answered = set(respondents)
+    return [member for member in dict.fromkeys(attendees) if member not in answered]
+
+
 def pooled_rate(parts: Iterable[tuple[int, int]]) -> float | None:
     """Σ numerators / Σ denominators of (numerator, denominator) pairs; None if Σ is 0."""
     top = bottom = 0
@@ -120,26 +128,46 @@ class SegmentFact:
     actual_seconds: int
 
 
-def floor_seconds(segments: Iterable[SegmentFact]) -> dict[int, int]:
-    """Seconds each member held the floor, per the definition above.
+class FloorRecord(Protocol):
+    """What the floor rule needs of a finished segment (stored `SegmentFact`s and the live
+    state's records both have it)."""
 
-    A response is recorded before the advice segment it interrupted ends, so its hot-seat
-    member is the speaker of the next advice segment of the same session."""
+    @property
+    def speaker_id(self) -> int: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def actual_seconds(self) -> int: ...
+
+
+def floor_of_records(records: Iterable[FloorRecord]) -> dict[int, int]:
+    """Seconds each member held the floor in one session's finished segments, in the order
+    they finished. A response is recorded before the advice segment it interrupted ends, so
+    its seconds are taken off the speaker of the next advice segment that was held: pending
+    segments skipped meanwhile are recorded with no time and were not interrupted."""
+    result: dict[int, int] = {}
+    waiting: list[FloorRecord] = []
+    for record in records:
+        result[record.speaker_id] = result.get(record.speaker_id, 0) + record.actual_seconds
+        if record.phase == RESPONSE_PHASE:
+            waiting.append(record)
+        elif record.phase == ADVICE_PHASE and record.actual_seconds > 0:
+            for response in waiting:
+                result[record.speaker_id] -= response.actual_seconds
+            waiting = []
+    return result
+
+
+def floor_seconds(segments: Iterable[SegmentFact]) -> dict[int, int]:
+    """Seconds each member held the floor, per the definition above, over any sessions."""
     result: dict[int, int] = {}
     by_session: dict[int, list[SegmentFact]] = {}
     for segment in segments:
         by_session.setdefault(segment.session_id, []).append(segment)
     for records in by_session.values():
         records.sort(key=lambda s: s.seq)
-        waiting: list[SegmentFact] = []
-        for record in records:
-            result[record.speaker_id] = result.get(record.speaker_id, 0) + record.actual_seconds
-            if record.phase == RESPONSE_PHASE:
-                waiting.append(record)
-            elif record.phase == ADVICE_PHASE:
-                for response in waiting:
-                    result[record.speaker_id] -= response.actual_seconds
-                waiting = []
+        for member, seconds in floor_of_records(records).items():
+            result[member] = result.get(member, 0) + seconds
     return result
 
 

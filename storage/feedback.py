@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 import aiosqlite
 
 from core.feedback import (
+    DETAIL_FIELDS,
+    RECENT_DONE_LISTED,
     FeedbackDetails,
     FeedbackRequest,
     FeedbackResponse,
@@ -259,7 +262,38 @@ class FeedbackRepository:
                     (session_id, group_id, user_id, text, to_db_time(now)),
                 )
                 ids_by_key[step_key(text)] = int(cursor.lastrowid or 0)
+            await conn.execute(
+                "DELETE FROM feedback_drafts WHERE session_id = ? AND user_id = ?",
+                (session_id, user_id),
+            )
         return [ids_by_key[step_key(line)] for line in lines]
+
+    async def save_draft(
+        self, session_id: int, user_id: int, values: Mapping[str, str], now: datetime
+    ) -> None:
+        """Keep a refused form exactly as it was typed (the last one wins), committed before
+        the person is told, so the form can be reopened with it."""
+        await self.db.execute(
+            "INSERT INTO feedback_drafts (session_id, user_id, resources, referrals, next_steps,"
+            " comments, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (session_id, user_id) DO UPDATE SET resources = excluded.resources,"
+            " referrals = excluded.referrals, next_steps = excluded.next_steps,"
+            " comments = excluded.comments, saved_at = excluded.saved_at",
+            (
+                session_id,
+                user_id,
+                *(values.get(name) or "" for name in DETAIL_FIELDS),
+                to_db_time(now),
+            ),
+        )
+
+    async def draft(self, session_id: int, user_id: int) -> dict[str, str] | None:
+        """The refused form the person may reopen, field by field; None if there is none."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM feedback_drafts WHERE session_id = ? AND user_id = ?",
+            (session_id, user_id),
+        )
+        return {name: str(row[name]) for name in DETAIL_FIELDS} if row else None
 
     async def response(self, session_id: int, user_id: int) -> FeedbackResponse | None:
         row = await self.db.fetch_one(
@@ -345,20 +379,33 @@ class FeedbackRepository:
         return [_step(row) for row in rows]
 
     async def steps_of(
-        self, guild_id: int, owner_id: int, group_id: int | None, limit: int = 25
+        self,
+        guild_id: int,
+        owner_id: int,
+        groups: Collection[int] | None,
+        recent_done: int = RECENT_DONE_LISTED,
     ) -> list[NextStep]:
-        """Open steps first, then the most recently finished ones."""
+        """Every step not done yet, oldest first (the most overdue lead), then the
+        `recent_done` most recently done ones; only of `groups` unless that is None."""
         sql = (
             "SELECT n.* FROM next_steps n JOIN groups g ON g.id = n.group_id"
             " WHERE g.guild_id = ? AND n.owner_id = ?"
         )
         params: tuple[object, ...] = (guild_id, owner_id)
-        if group_id is not None:
-            sql += " AND n.group_id = ?"
-            params += (group_id,)
-        sql += " ORDER BY n.status = 'done', COALESCE(n.status_at, n.created_at) DESC LIMIT ?"
-        rows = await self.db.fetch_all(sql, (*params, limit))
-        return [_step(row) for row in rows]
+        if groups is not None:
+            wanted = sorted(set(groups))
+            if not wanted:
+                return []
+            sql += f" AND n.group_id IN ({', '.join('?' * len(wanted))})"
+            params += tuple(wanted)
+        open_rows = await self.db.fetch_all(
+            sql + " AND n.status != 'done' ORDER BY n.created_at, n.id", params
+        )
+        done_rows = await self.db.fetch_all(
+            sql + " AND n.status = 'done' ORDER BY n.status_at DESC, n.id DESC LIMIT ?",
+            (*params, recent_done),
+        )
+        return [_step(row) for row in (*open_rows, *done_rows)]
 
     async def set_step_status(
         self, step_id: int, status: StepStatus, by: int, now: datetime

@@ -221,6 +221,15 @@ class GroupRepository:
         )
         return {int(row[0]): int(row[1]) for row in rows}
 
+    async def memberships_of_user(self, guild_id: int, user_id: int) -> list[Membership]:
+        """The person's memberships in the guild's groups (with whether they facilitate)."""
+        rows = await self.db.fetch_all(
+            "SELECT m.* FROM memberships m JOIN groups g ON g.id = m.group_id"
+            " WHERE g.guild_id = ? AND m.user_id = ? ORDER BY m.group_id",
+            (guild_id, user_id),
+        )
+        return [_membership(row) for row in rows]
+
     async def groups_of_user(self, guild_id: int, user_id: int) -> list[Group]:
         rows = await self.db.fetch_all(
             "SELECT g.* FROM groups g JOIN memberships m ON m.group_id = g.id"

@@ -110,6 +110,7 @@ class PrivacyRepository:
             ("memberships", "user_id"),
             ("hotseat_history", "user_id"),
             ("feedback", "user_id"),
+            ("feedback_drafts", "user_id"),
             ("next_steps", "owner_id"),
             ("notes", "author_id"),
             ("audit_log", "actor_id"),
@@ -199,6 +200,16 @@ class PrivacyRepository:
                     " FROM feedback f JOIN sessions s ON s.id = f.session_id"
                     " JOIN groups g ON g.id = s.group_id WHERE f.user_id = ?"
                     " ORDER BY f.session_id",
+                    (user_id,),
+                )
+            ),
+            "feedback_drafts": _rows(
+                await one(
+                    "SELECT d.session_id, g.name AS group_name, d.resources, d.referrals,"
+                    " d.next_steps, d.comments, d.saved_at FROM feedback_drafts d"
+                    " JOIN sessions s ON s.id = d.session_id"
+                    " JOIN groups g ON g.id = s.group_id WHERE d.user_id = ?"
+                    " ORDER BY d.session_id",
                     (user_id,),
                 )
             ),
@@ -299,7 +310,14 @@ class PrivacyRepository:
                     LeftGroup(int(r[0]), int(r[1]), str(r[2]), r[3], r[4])
                     for r in await cursor.fetchall()
                 ]
-            for table in ("memberships", "profiles", "hotseat_history", "voice_joins"):
+            tables = (
+                "memberships",
+                "profiles",
+                "hotseat_history",
+                "voice_joins",
+                "feedback_drafts",
+            )
+            for table in tables:
                 changed[table] = await _count(
                     conn, f"DELETE FROM {table} WHERE user_id = ?", (user_id,)
                 )

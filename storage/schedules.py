@@ -60,27 +60,29 @@ class ScheduleRepository:
         """Create the group's schedule or replace its recurrence. The Discord event, skipped
         meetings and sent reminders stay: the event is moved to the new time, and a skip or a
         reminder only matters if the new series still has a meeting at that instant."""
-        await self.db.execute(
-            "INSERT INTO schedules (group_id, guild_id, weekday, local_time, every_weeks,"
-            " duration_minutes, timezone, anchor, set_by, set_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (group_id) DO UPDATE SET weekday = excluded.weekday,"
-            " local_time = excluded.local_time, every_weeks = excluded.every_weeks,"
-            " duration_minutes = excluded.duration_minutes, timezone = excluded.timezone,"
-            " anchor = excluded.anchor, set_by = excluded.set_by, set_at = excluded.set_at",
-            (
-                group_id,
-                guild_id,
-                recurrence.weekday,
-                recurrence.local_time.strftime("%H:%M"),
-                recurrence.every_weeks,
-                recurrence.duration_minutes,
-                recurrence.timezone,
-                recurrence.anchor.isoformat(),
-                set_by,
-                _instant(now),
-            ),
-        )
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO schedules (group_id, guild_id, weekday, local_time, every_weeks,"
+                " duration_minutes, timezone, anchor, set_by, set_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (group_id) DO UPDATE SET weekday = excluded.weekday,"
+                " local_time = excluded.local_time, every_weeks = excluded.every_weeks,"
+                " duration_minutes = excluded.duration_minutes, timezone = excluded.timezone,"
+                " anchor = excluded.anchor, set_by = excluded.set_by, set_at = excluded.set_at",
+                (
+                    group_id,
+                    guild_id,
+                    recurrence.weekday,
+                    recurrence.local_time.strftime("%H:%M"),
+                    recurrence.every_weeks,
+                    recurrence.duration_minutes,
+                    recurrence.timezone,
+                    recurrence.anchor.isoformat(),
+                    set_by,
+                    _instant(now),
+                ),
+            )
+            await _changed(conn, group_id)
         saved = await self.get(group_id)
         assert saved is not None
         return saved
@@ -89,7 +91,9 @@ class ScheduleRepository:
         """Remove the schedule with its skips and reminder records; returns what was removed."""
         found = await self.get(group_id)
         if found is not None:
-            await self.db.execute("DELETE FROM schedules WHERE group_id = ?", (group_id,))
+            async with self.db.transaction() as conn:
+                await conn.execute("DELETE FROM schedules WHERE group_id = ?", (group_id,))
+                await _changed(conn, group_id)
         return found
 
     async def set_event(
@@ -114,10 +118,15 @@ class ScheduleRepository:
         return await self.get(found.group_id)
 
     async def skip(self, group_id: int, starts_at: datetime) -> None:
-        await self.db.execute(
-            "INSERT INTO schedule_skips (group_id, starts_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            (group_id, _instant(starts_at)),
-        )
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO schedule_skips (group_id, starts_at) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (group_id, _instant(starts_at)),
+            )
+            if cursor.rowcount:
+                await _changed(conn, group_id)
+            await cursor.close()
 
     async def skipped(self, group_id: int) -> frozenset[datetime]:
         rows = await self.db.fetch_all(
@@ -152,14 +161,33 @@ class ScheduleRepository:
                 await cursor.close()
         return frozenset(claimed)
 
-    async def prune(self, group_id: int, before: datetime) -> None:
-        """Forget skips and reminder records of meetings that started before `before`."""
+    async def prune_reminders(self, group_id: int, before: datetime) -> None:
+        """Forget the reminder records of meetings that started before `before`."""
+        await self.db.execute(
+            "DELETE FROM schedule_reminders WHERE group_id = ? AND starts_at < ?",
+            (group_id, _instant(before)),
+        )
+
+    async def forget_skips(self, group_id: int, instants: Iterable[datetime]) -> None:
+        """Forget skips the calendar no longer needs (they are not meetings of the series)."""
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM schedule_skips WHERE group_id = ? AND starts_at < ?",
-                (group_id, _instant(before)),
+            await conn.executemany(
+                "DELETE FROM schedule_skips WHERE group_id = ? AND starts_at = ?",
+                [(group_id, _instant(instant)) for instant in instants],
             )
-            await conn.execute(
-                "DELETE FROM schedule_reminders WHERE group_id = ? AND starts_at < ?",
-                (group_id, _instant(before)),
-            )
+
+    async def calendar_sequence(self, group_id: int) -> int:
+        """The `.ics` SEQUENCE: how many times the group's schedule has changed."""
+        row = await self.db.fetch_one(
+            "SELECT sequence FROM calendar_sequences WHERE group_id = ?", (group_id,)
+        )
+        return int(row[0]) if row else 0
+
+
+async def _changed(conn: aiosqlite.Connection, group_id: int) -> None:
+    """Inside the change's own transaction: raise the calendar's SEQUENCE."""
+    await conn.execute(
+        "INSERT INTO calendar_sequences (group_id, sequence) VALUES (?, 1)"
+        " ON CONFLICT (group_id) DO UPDATE SET sequence = sequence + 1",
+        (group_id,),
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -75,15 +76,17 @@ class MastermindTree(app_commands.CommandTree[discord.Client]):
         await handle_interaction_error(interaction, error, f"/{command}")
 
 
-class GuardedView(discord.ui.View):
-    """A view whose button errors go through the same handler as commands."""
+class GuardedButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """A persistent button whose errors go through the same handler as commands.
 
-    async def on_error(
-        self,
-        interaction: discord.Interaction,
-        error: Exception,
-        item: discord.ui.Item[discord.ui.View],
-    ) -> None:
-        await handle_interaction_error(
-            interaction, error, f"button {getattr(item, 'custom_id', item)}"
-        )
+    Subclasses give their own `template` and implement `pressed`; this base is never
+    registered itself (its template matches nothing)."""
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.pressed(interaction)
+        except Exception as error:
+            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cogs.feedback._cog import FeedbackCog
-from cogs.feedback._views import DetailsButton, RateButton, StepButton
+from cogs.feedback._views import DetailsButton, DraftButton, RateButton, StepButton
 
 if TYPE_CHECKING:
     from bot import MastermindBot
 
 
 async def setup(bot: MastermindBot) -> None:
-    bot.add_dynamic_items(RateButton, DetailsButton, StepButton)
+    bot.add_dynamic_items(RateButton, DetailsButton, StepButton, DraftButton)
     await bot.add_cog(FeedbackCog(bot))

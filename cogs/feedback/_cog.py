@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 import re
 from datetime import datetime
@@ -20,14 +21,23 @@ from cogs.common.access import (
     resolve_group,
 )
 from cogs.common.errors import handle_interaction_error
-from cogs.common.format import timestamp
+from cogs.common.format import percent, timestamp
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, reply
-from cogs.feedback._views import DetailsButton, DetailsModal, StepButton, feedback_view
+from cogs.feedback._views import (
+    DRAFT_LABEL,
+    DetailsButton,
+    DetailsModal,
+    StepButton,
+    draft_view,
+    feedback_view,
+)
 from core.errors import UserError
 from core.feedback import (
     FEEDBACK_QUESTION,
     REMINDER_AFTER,
+    STEPS_PER_CHECKIN_MESSAGE,
+    DetailsRefused,
     FeedbackRequest,
     NextStep,
     StepStatus,
@@ -36,9 +46,12 @@ from core.feedback import (
     parse_poll,
     poll_duration,
     rating_label,
+    visible_step_groups,
 )
 from core.models import Group
 from core.session import Announce, Phase, SessionState
+from core.stats import not_answered, response_rate
+from core.text import chunks, lines_that_fit
 
 if TYPE_CHECKING:
     from bot import MastermindBot
@@ -49,7 +62,8 @@ FORM_ID = re.compile(r"mm:feedback:form:(?P<session_id>\d+)")
 REMIND = "feedback_remind"
 CLOSE = "feedback_close"
 POLL = "poll_close"
-CHECKIN_STEPS_WITH_BUTTONS = 5
+LIST_MORE = "…and {} more: every step is in the attached file."
+STEPS_FILE = "next-steps.txt"
 CHECKIN_STEP_CHARS = 200
 MESSAGE_MAX = 2000
 
@@ -67,17 +81,6 @@ def step_line(step: NextStep, max_text: int | None = None) -> str:
     if max_text is not None and len(text) > max_text:
         text = text[: max_text - 1] + "…"
     return f"`#{step.id}` {text}{status}"
-
-
-def fit_lines(header: str, lines: list[str], limit: int = MESSAGE_MAX) -> str:
-    """As many lines as fit in one message, then how many more there are."""
-    text = header
-    for shown, line in enumerate(lines):
-        more = f"\n…and {len(lines) - shown} more."
-        if len(text) + 1 + len(line) + len(more) > limit:
-            return text + more
-        text += "\n" + line
-    return text
 
 
 class FeedbackCog(commands.Cog):
@@ -234,12 +237,38 @@ class FeedbackCog(commands.Cog):
         await interaction.response.send_modal(modal)
         self.bot.open_forms.opened(interaction.user.id, str(modal.custom_id))
 
+    async def open_draft(self, interaction: discord.Interaction, session_id: int) -> None:
+        """The refused form again, filled in with exactly what was typed."""
+        member = guild_member(interaction)
+        await self._check_form_allowed(session_id, member.id)
+        draft = await self.bot.storage.feedback.draft(session_id, member.id)
+        if draft is None:
+            raise UserError(
+                "There is nothing to reopen: your form was saved since. **Add details** on the "
+                "feedback message shows what is stored."
+            )
+        modal = DetailsModal(session_id, draft)
+        await interaction.response.send_modal(modal)
+        self.bot.open_forms.opened(interaction.user.id, str(modal.custom_id))
+
     async def save_details(
         self, interaction: discord.Interaction, session_id: int, values: dict[str, str]
     ) -> None:
         member = guild_member(interaction)
         await self._check_form_allowed(session_id, member.id)
-        details = clean_details(values)
+        try:
+            details = clean_details(values)
+        except DetailsRefused as refused:
+            await self.bot.storage.feedback.save_draft(
+                session_id, member.id, values, self.bot.clock()
+            )
+            await reply(
+                interaction,
+                f"{refused.message}\nPress **{DRAFT_LABEL}** to get the form back as you typed "
+                "it, shorten it and send it again.",
+                view=draft_view(session_id),
+            )
+            return
         row = await self.bot.storage.sessions.get(session_id)
         assert row is not None
         before = await self.bot.storage.feedback.response(session_id, member.id)
@@ -272,12 +301,10 @@ class FeedbackCog(commands.Cog):
             return
         if not await self.bot.storage.feedback.mark_reminded(session_id, now):
             return
-        answered = await self.bot.storage.feedback.respondents(session_id)
-        waiting = [
-            member_id
-            for member_id in await self.bot.storage.feedback.attendees(session_id)
-            if member_id not in answered
-        ]
+        waiting = not_answered(
+            await self.bot.storage.feedback.attendees(session_id),
+            await self.bot.storage.feedback.respondents(session_id),
+        )
         group = await self.bot.storage.groups.get(request.group_id)
         guild = self.bot.get_guild(group.guild_id) if group else None
         if group is None or guild is None or not waiting:
@@ -334,32 +361,48 @@ class FeedbackCog(commands.Cog):
 
     async def _announce_extra(
         self, group: Group, state: SessionState, effect: Announce
-    ) -> tuple[str, list[discord.ui.Item[Any]]]:
+    ) -> list[tuple[str, list[discord.ui.Item[Any]]]]:
         if effect.phase == Phase.COMMITMENTS:
-            return (
-                "Record your next steps so they come back next time:",
-                [DetailsButton(state.session_id, label="Record next steps")],
-            )
+            return [
+                (
+                    "Record your next steps so they come back next time:",
+                    [DetailsButton(state.session_id, label="Record next steps")],
+                )
+            ]
         if effect.phase != Phase.CHECKIN:
-            return "", []
+            return []
         steps = [
             step
             for step in await self.bot.storage.feedback.open_steps(group.id, effect.member_id)
             if step.session_id != state.session_id
         ]
-        if not steps:
-            return "", []
-        shown = steps[:CHECKIN_STEPS_WITH_BUTTONS]
-        lines = [
-            f"{row + 1}. {step_line(step, CHECKIN_STEP_CHARS)}" for row, step in enumerate(shown)
-        ]
-        if len(steps) > len(shown):
-            lines.append(f"…and {len(steps) - len(shown)} more: `/nextsteps list`.")
-        items: list[discord.ui.Item[Any]] = []
-        for row, step in enumerate(shown):
-            for status in ("done", "partly", "notyet"):
-                items.append(StepButton(status, step.id, row=row))
-        return "Your open next steps (one row of buttons each):\n" + "\n".join(lines), items
+        pages = chunks(steps, STEPS_PER_CHECKIN_MESSAGE)
+        parts: list[tuple[str, list[discord.ui.Item[Any]]]] = []
+        for page, shown in enumerate(pages):
+            first = page * STEPS_PER_CHECKIN_MESSAGE
+            lines = [
+                f"{first + row + 1}. {step_line(step, CHECKIN_STEP_CHARS)}"
+                for row, step in enumerate(shown)
+            ]
+            items: list[discord.ui.Item[Any]] = [
+                StepButton(status, step.id, row=row)
+                for row, step in enumerate(shown)
+                for status in ("done", "partly", "notyet")
+            ]
+            if page == 0:
+                header = "Your open next steps (one row of buttons each):"
+                if len(pages) > 1:
+                    header = (
+                        f"Your {len(steps)} open next steps (one row of buttons each; "
+                        f"{len(steps) - len(shown)} more below):"
+                    )
+            else:
+                header = (
+                    f"More open next steps of <@{effect.member_id}> "
+                    f"({first + 1}–{first + len(shown)} of {len(steps)}):"
+                )
+            parts.append(("\n".join([header, *lines]), items))
+        return parts
 
     async def mark_step(
         self, interaction: discord.Interaction, step_id: int, status: StepStatus
@@ -447,23 +490,34 @@ class FeedbackCog(commands.Cog):
         if not facilitator and membership is None:
             raise UserError(f"Only members of **{found.name}** can see its feedback.")
         session_id = await self.bot.storage.feedback.latest_session(found.id)
+        live = self.bot.sessions.session_for_group(found.id)
+        in_progress = (
+            f"A session of **{found.name}** is in progress (started "
+            f"{timestamp(live.started_at)}); its feedback opens when it ends."
+            if live is not None
+            else ""
+        )
         if session_id is None:
-            raise UserError(f"**{found.name}** has not held a session yet.")
+            if live is None:
+                raise UserError(f"**{found.name}** has not held a session yet.")
+            await reply(interaction, in_progress)
+            return
         attendees = await self.bot.storage.feedback.attendees(session_id)
         answered = await self.bot.storage.feedback.respondents(session_id)
-        responded = [a for a in attendees if a in answered]
-        rate = round(100 * len(responded) / len(attendees)) if attendees else 0
+        waiting = not_answered(attendees, answered)
+        rate = response_rate(attendees, answered)
         request = await self.bot.storage.feedback.request(session_id)
         lines = [
-            f"**{found.name}**, session #{session_id}: {len(responded)} of {len(attendees)} "
-            f"attendees answered ({rate}%)."
+            f"**{found.name}**, session #{session_id}: {len(attendees) - len(waiting)} of "
+            f"{len(attendees)} attendees answered ({percent(rate)})."
         ]
         if request is not None:
             state = "closes" if request.is_open(self.bot.clock()) else "closed"
             lines.append(f"Feedback {state} {timestamp(request.closes_at)}.")
         if facilitator:
-            waiting = [a for a in attendees if a not in answered]
             lines.append("Not answered yet: " + (", ".join(f"<@{w}>" for w in waiting) or "nobody"))
+        if in_progress:
+            lines.append(in_progress)
         await reply(interaction, "\n".join(lines)[:MESSAGE_MAX])
 
     @feedback.command(name="poll", description="Ask the group a question with a native poll")
@@ -548,27 +602,54 @@ class FeedbackCog(commands.Cog):
         caller = guild_member(interaction)
         target = member or caller
         found = await self._optional_group(interaction, group)
-        if target.id != caller.id and not await self._may_see_steps_of(caller, target):
-            raise UserError(f"You can see {target.mention}'s next steps only if you share a group.")
-        steps = await self.bot.storage.feedback.steps_of(
-            caller.guild.id, target.id, found.id if found else None
-        )
+        groups = await self._visible_groups(caller, target, found)
+        steps = await self.bot.storage.feedback.steps_of(caller.guild.id, target.id, groups)
         if not steps:
             await reply(interaction, f"{target.mention} has no next steps yet.")
             return
+        header = f"Next steps of {target.mention}:"
         lines = [step_line(step) for step in steps]
-        await reply(interaction, fit_lines(f"Next steps of {target.mention}:", lines))
+        shown = lines_that_fit(header, lines, MESSAGE_MAX, LIST_MORE)
+        if shown == len(lines):
+            await reply(interaction, "\n".join([header, *lines]))
+            return
+        names = {
+            g.id: g.name for g in await self.bot.storage.groups.list_for_guild(caller.guild.id)
+        }
+        every = "\n".join(
+            f"#{step.id} [{names.get(step.group_id, 'group')}] {step.text}"
+            + ("" if step.status == StepStatus.OPEN else f" ({step.status.label})")
+            for step in steps
+        )
+        text = "\n".join([header, *lines[:shown], LIST_MORE.format(len(lines) - shown)])
+        data = f"Next steps of {target.display_name}\n\n{every}\n".encode()
+        await reply(interaction, text, file=discord.File(io.BytesIO(data), filename=STEPS_FILE))
 
-    async def _may_see_steps_of(self, caller: discord.Member, target: discord.Member) -> bool:
-        if await is_moderator(self.bot, caller):
-            return True
+    async def _visible_groups(
+        self, caller: discord.Member, target: discord.Member, named: Group | None
+    ) -> frozenset[int] | None:
+        """The groups whose steps of `target` the caller may see (None: all of them): their own
+        and a moderator's are all; someone else's only in groups shared or facilitated."""
+        everything = target.id == caller.id or await is_moderator(self.bot, caller)
+        if everything:
+            return None if named is None else frozenset({named.id})
+        groups = self.bot.storage.groups
         mine = {
-            g.id for g in await self.bot.storage.groups.groups_of_user(caller.guild.id, caller.id)
+            m.group_id: m.is_facilitator
+            for m in await groups.memberships_of_user(caller.guild.id, caller.id)
         }
-        theirs = {
-            g.id for g in await self.bot.storage.groups.groups_of_user(caller.guild.id, target.id)
-        }
-        return bool(mine & theirs)
+        theirs = {g.id for g in await groups.groups_of_user(caller.guild.id, target.id)}
+        visible = visible_step_groups(mine, theirs)
+        if not visible:
+            raise UserError(f"You can see {target.mention}'s next steps only if you share a group.")
+        if named is None:
+            return visible
+        if named.id not in visible:
+            raise UserError(
+                f"You can see {target.mention}'s next steps in **{named.name}** only if you are "
+                "in it with them or facilitate it."
+            )
+        return frozenset({named.id})
 
     @nextsteps.command(name="done", description="Mark one of your next steps done")
     @app_commands.describe(step="The step's id, e.g. 12")

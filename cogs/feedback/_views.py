@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from cogs.common.errors import handle_interaction_error
-from core.feedback import DETAIL_MAX, RATING_LABELS, StepStatus
+from cogs.common.errors import GuardedButton, handle_interaction_error
+from core.feedback import DETAIL_LABELS, DETAIL_MAX, RATING_LABELS, StepStatus
+
+INPUT_MAX = 4000
+"""The longest text Discord lets a form field hold."""
 
 if TYPE_CHECKING:
     from cogs.feedback._cog import FeedbackCog
@@ -21,7 +24,7 @@ def _cog(interaction: discord.Interaction) -> FeedbackCog:
 
 
 class RateButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    GuardedButton,
     template=r"mm:feedback:rate:(?P<session_id>\d+):(?P<rating>[1-5])",
 ):
     def __init__(self, session_id: int, rating: int) -> None:
@@ -41,15 +44,12 @@ class RateButton(
     ) -> RateButton:
         return cls(int(match["session_id"]), int(match["rating"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).rate(interaction, self.session_id, self.rating)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).rate(interaction, self.session_id, self.rating)
 
 
 class DetailsButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    GuardedButton,
     template=r"mm:feedback:details:(?P<session_id>\d+)",
 ):
     def __init__(self, session_id: int, label: str = "Add details") -> None:
@@ -68,11 +68,43 @@ class DetailsButton(
     ) -> DetailsButton:
         return cls(int(match["session_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).open_details(interaction, self.session_id)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).open_details(interaction, self.session_id)
+
+
+class DraftButton(
+    GuardedButton,
+    template=r"mm:feedback:draft:(?P<session_id>\d+)",
+):
+    """Reopens a refused details form filled in with what the person typed."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=DRAFT_LABEL,
+                style=discord.ButtonStyle.primary,
+                custom_id=f"mm:feedback:draft:{session_id}",
+            )
+        )
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> DraftButton:
+        return cls(int(match["session_id"]))
+
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).open_draft(interaction, self.session_id)
+
+
+DRAFT_LABEL = "Edit what I typed"
+
+
+def draft_view(session_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(DraftButton(session_id))
+    return view
 
 
 def feedback_view(session_id: int, *, closed: bool = False) -> discord.ui.View:
@@ -94,21 +126,23 @@ class DetailsModal(discord.ui.Modal):
         super().__init__(title="Feedback details", custom_id=f"mm:feedback:form:{session_id}")
         self.session_id = session_id
         self.fields: dict[str, discord.ui.TextInput[DetailsModal]] = {}
-        labels = {
-            "resources": ("Resources you were given", "Articles, books, tools…"),
-            "referrals": ("Referrals / people to contact", "Who were you pointed to?"),
-            "next_steps": ("Your next steps, one per line", "e.g. Draft the grant aims page"),
-            "comments": ("Other comments", "Anything else for the facilitators"),
+        placeholders = {
+            "resources": "Articles, books, tools…",
+            "referrals": "Who were you pointed to?",
+            "next_steps": "e.g. Draft the grant aims page",
+            "comments": "Anything else for the facilitators",
         }
-        for name, (label, placeholder) in labels.items():
+        for name, placeholder in placeholders.items():
+            default = (current.get(name) or "")[:INPUT_MAX]
             field: discord.ui.TextInput[DetailsModal] = discord.ui.TextInput(
-                label=label,
+                label=DETAIL_LABELS[name],
                 custom_id=name,
                 style=discord.TextStyle.paragraph,
                 placeholder=placeholder,
-                default=current.get(name) or None,
+                default=default or None,
                 required=False,
-                max_length=DETAIL_MAX,
+                # A reopened draft longer than the limit is shown whole, to be shortened.
+                max_length=max(DETAIL_MAX, len(default)),
             )
             self.fields[name] = field
             self.add_item(field)
@@ -131,7 +165,7 @@ STEP_BUTTONS = {
 
 
 class StepButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    GuardedButton,
     template=r"mm:step:(?P<status>done|partly|notyet):(?P<step_id>\d+)",
 ):
     def __init__(self, status: str, step_id: int, *, row: int | None = None) -> None:
@@ -154,8 +188,5 @@ class StepButton(
     ) -> StepButton:
         return cls(match["status"], int(match["step_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).mark_step(interaction, self.step_id, self.status)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).mark_step(interaction, self.step_id, self.status)

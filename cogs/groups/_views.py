@@ -14,14 +14,14 @@ from cogs.common.access import (
     require_facilitator,
 )
 from cogs.common.audit import record_action
-from cogs.common.errors import handle_interaction_error
+from cogs.common.errors import GuardedButton
 from cogs.common.replies import defer, reply
 from cogs.groups._channels import find_resources, repair_resources
 from core.errors import UserError
 
 
 class RecreateButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    GuardedButton,
     template=r"mm:group:recreate:(?P<group_id>\d+)",
 ):
     def __init__(self, group_id: int) -> None:
@@ -44,11 +44,8 @@ class RecreateButton(
     ) -> RecreateButton:
         return cls(int(match["group_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._recreate(interaction)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, "button mm:group:recreate")
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await self._recreate(interaction)
 
     async def _recreate(self, interaction: discord.Interaction) -> None:
         bot = bot_of(interaction)

@@ -7,7 +7,7 @@ ephemeral: they name people, and the CSV files are for whoever asked.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -21,15 +21,17 @@ from cogs.common.access import (
     require_moderator,
     resolve_group,
 )
-from cogs.common.format import clock, fit
+from cogs.common.format import clock, fit, percent
 from cogs.common.replies import NO_PINGS, defer
 from cogs.reports._charts import GroupSeries, TrendPoint, group_chart, program_chart, session_chart
 from core.errors import UserError
 from core.exports import (
     ANONYMOUS,
     FeedbackRow,
+    NoteRow,
     feedback_csv,
     is_anonymized,
+    notes_csv,
     pseudonym,
     sessions_csv,
 )
@@ -57,10 +59,6 @@ RECENT_SESSIONS_SHOWN = 10
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def pct(share: float | None) -> str:
-    return "—" if share is None else f"{100 * share:.1f} %"
 
 
 def mean_text(value: float | None) -> str:
@@ -148,8 +146,8 @@ def session_embed(figures: SessionFigures, chart: str) -> discord.Embed:
         name="Value",
         value=(
             f"Mean **{mean_text(figures.rating_mean)}**\n"
-            f"Very valuable **{pct(figures.very_valuable)}**\n"
-            f"Response rate **{pct(figures.response_rate)}** "
+            f"Very valuable **{percent(figures.very_valuable)}**\n"
+            f"Response rate **{percent(figures.response_rate)}** "
             f"({figures.responses} of {figures.attendees})"
         ),
     )
@@ -159,7 +157,7 @@ def session_embed(figures: SessionFigures, chart: str) -> discord.Embed:
             f"Resources **{figures.resources}**\n"
             f"Referrals **{figures.referrals}**\n"
             f"Next steps **{figures.next_steps}** "
-            f"({pct(figures.next_steps_done_share)} done)"
+            f"({percent(figures.next_steps_done_share)} done)"
         ),
     )
     embed.set_image(url=f"attachment://{chart}")
@@ -172,10 +170,10 @@ def trend_fields(embed: discord.Embed, trend: TrendFigures) -> None:
         name="Overall",
         value=(
             f"Mean rating **{mean_text(trend.rating_mean)}** ({trend.ratings} ratings)\n"
-            f"Very valuable **{pct(trend.very_valuable)}**\n"
-            f"Response rate **{pct(trend.response_rate)}** "
+            f"Very valuable **{percent(trend.very_valuable)}**\n"
+            f"Response rate **{percent(trend.response_rate)}** "
             f"({trend.responses} of {sum(trend.attendance)})\n"
-            f"Next steps done **{pct(trend.next_steps_done_share)}** "
+            f"Next steps done **{percent(trend.next_steps_done_share)}** "
             f"({trend.next_steps_done} of {trend.next_steps})\n"
             f"Resources **{trend.resources}** · referrals **{trend.referrals}**"
         ),
@@ -188,7 +186,7 @@ def session_lines(sessions: Sequence[SessionFigures]) -> list[str]:
     lines = [
         f"`#{s.session_id}` {s.session_date.isoformat()} · {s.attendees} attended · "
         f"mean {'—' if s.rating_mean is None else f'{s.rating_mean:.2f}'} · "
-        f"{pct(s.response_rate)} answered · steps {pct(s.next_steps_done_share)} done"
+        f"{percent(s.response_rate)} answered · steps {percent(s.next_steps_done_share)} done"
         for s in shown
     ]
     if len(sessions) > len(shown):
@@ -249,7 +247,7 @@ def program_embed(
     lines = [
         f"**{name}** · {plural(t.sessions, 'session')} · mean "
         f"{'—' if t.rating_mean is None else f'{t.rating_mean:.2f}'} · "
-        f"{pct(t.response_rate)} answered · steps {pct(t.next_steps_done_share)} done · "
+        f"{percent(t.response_rate)} answered · steps {percent(t.next_steps_done_share)} done · "
         f"fairness {'—' if t.floor_fairness is None else f'{t.floor_fairness:.2f}'}"
         for name, t in per_group
     ]
@@ -299,17 +297,22 @@ class ReportsCog(commands.Cog):
             "latest, or pick one from the list."
         )
 
+    async def _labeller(self, guild: discord.Guild) -> Callable[[int], str]:
+        """How the exports name a person: a pseudonym unless identified exports are on."""
+        settings = await self.bot.storage.guilds.settings(guild.id)
+        key = await self.bot.storage.reports.pseudonym_key(guild.id, self.bot.clock())
+        return lambda user_id: respondent_label(guild, user_id, key, settings.identified_exports)
+
     async def _respondents(
         self, guild: discord.Guild, records: Sequence[FeedbackRecord]
     ) -> list[FeedbackRow]:
-        settings = await self.bot.storage.guilds.settings(guild.id)
-        key = await self.bot.storage.reports.pseudonym_key(guild.id, self.bot.clock())
+        label = await self._labeller(guild)
         return [
             FeedbackRow(
                 session_id=r.session_id,
                 group=r.group,
                 session_date=session_date(r.session_started_at, r.timezone),
-                respondent=respondent_label(guild, r.user_id, key, settings.identified_exports),
+                respondent=label(r.user_id),
                 rating=r.rating,
                 resources=r.resources,
                 referrals=r.referrals,
@@ -348,12 +351,31 @@ class ReportsCog(commands.Cog):
         rows = await self._respondents(
             guild, await self.bot.storage.reports.feedback_records([chosen.id])
         )
+        notes = await self._note_rows(guild, found, chosen.id)
         chart = f"session-{chosen.id}.png"
         await self._send(
             interaction,
             session_embed(figures, chart),
-            [(chart, png), ("feedback.csv", feedback_csv(rows))],
+            [(chart, png), ("feedback.csv", feedback_csv(rows)), ("notes.csv", notes_csv(notes))],
         )
+
+    async def _note_rows(
+        self, guild: discord.Guild, group: Group, session_id: int
+    ) -> list[NoteRow]:
+        """Every note of the session, with people labelled as in feedback.csv."""
+        label = await self._labeller(guild)
+        return [
+            NoteRow(
+                session_id=note.session_id,
+                group=group.name,
+                kind=note.kind,
+                for_member="" if note.for_member_id is None else label(note.for_member_id),
+                author="" if note.author_id is None else label(note.author_id),
+                text=note.text,
+                created_at=note.created_at,
+            )
+            for note in await self.bot.storage.sessions.notes(session_id)
+        ]
 
     @session_report.autocomplete("session")
     async def session_autocomplete(

@@ -300,6 +300,7 @@ class ScheduleCog(commands.Cog):
             skipped=skipped,
             stamp=now,
             location=location,
+            sequence=await self.bot.storage.schedules.calendar_sequence(found.id),
         )
         await reply(
             interaction,

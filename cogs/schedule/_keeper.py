@@ -26,6 +26,7 @@ from core.schedule import (
     format_recurrence,
     next_check,
     reminder_text,
+    skips_to_keep,
     upcoming_meeting,
 )
 from core.schedule.model import Schedule
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 TIMER_KIND = "schedule"
 # When the event could not be made (Discord error, voice channel deleted), look again after:
 RETRY = timedelta(minutes=15)
-# Skips and reminder records of meetings this long past are forgotten.
+# Reminder records of meetings this long past are forgotten (skips stay: the .ics needs them).
 KEEP_PAST = timedelta(days=1)
 ALIVE = (discord.EventStatus.scheduled, discord.EventStatus.active)
 
@@ -106,9 +107,13 @@ class ScheduleKeeper:
             self.bot.timers.schedule(TIMER_KIND, group_id, None)
             return None
         repo = self.bot.storage.schedules
-        await repo.prune(group_id, now - KEEP_PAST)
-        skipped = await repo.skipped(group_id)
         rec = schedule.recurrence
+        await repo.prune_reminders(group_id, now - KEEP_PAST)
+        skipped = await repo.skipped(group_id)
+        stale = skipped - skips_to_keep(rec, skipped)
+        if stale:
+            await repo.forget_skips(group_id, stale)
+            skipped -= stale
         event, settled = await self._ensure_event(
             group, schedule, skipped, now, replace=replace_event, refresh=refresh_event
         )

@@ -30,7 +30,7 @@ from cogs.common.audit import record_if_moderating
 from cogs.common.errors import handle_interaction_error
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, defer, reply
-from cogs.sessions._panel import announcement, panel_embed, summary_embed, warning
+from cogs.sessions._panel import announcement, panel_embed, summary_message, warning
 from cogs.sessions._stick import (
     MuteLedger,
     edit_mute,
@@ -246,23 +246,29 @@ class SessionsCog(commands.Cog):
         """One message per hand-over, with whatever other features add to it."""
         content = announcement(effect.member_id, effect.phase, effect.deadline)
         items: list[discord.ui.Item[Any]] = []
+        follow_ups: list[tuple[str, list[discord.ui.Item[Any]]]] = []
         for extra in self.bot.announce_extras:
             try:
-                more_text, more_items = await extra(group, state, effect)
+                parts = await extra(group, state, effect)
             except Exception:
                 # The announcement itself matters more than what others add to it.
                 log.exception("session %s: an announcement extra failed", state.session_id)
                 continue
+            if not parts:
+                continue
+            (more_text, more_items), *rest = parts
             if more_text:
                 content += "\n" + more_text
             items.extend(more_items)
+            follow_ups.extend(rest)
         if items:
-            view = discord.ui.View(timeout=None)
-            for item in items[:25]:
-                view.add_item(item)
-            await text.send(content[:2000], allowed_mentions=_only(effect.member_id), view=view)
+            await text.send(
+                content[:2000], allowed_mentions=_only(effect.member_id), view=_view(items)
+            )
         else:
             await text.send(content[:2000], allowed_mentions=_only(effect.member_id))
+        for more_text, more_items in follow_ups:
+            await text.send(more_text[:2000], allowed_mentions=NO_PINGS, view=_view(more_items))
 
     async def _update_panel(self, group: Group, state: SessionState) -> None:
         """Show the latest saved state, not necessarily `state`: an edit that lands after a
@@ -325,8 +331,7 @@ class SessionsCog(commands.Cog):
             notes = await self.bot.storage.sessions.notes(state.session_id)
             try:
                 await text.send(
-                    embed=summary_embed(state, group.name, notes, self.bot.clock()),
-                    allowed_mentions=NO_PINGS,
+                    **summary_message(state, group.name, notes, self.bot.clock(), text.guild)
                 )
             except discord.HTTPException as error:
                 log.warning("session %s: could not post the summary: %s", state.session_id, error)
@@ -958,6 +963,14 @@ class SessionsCog(commands.Cog):
 def _is_bot(guild: discord.Guild, user_id: int) -> bool:
     member = guild.get_member(user_id)
     return user_id == guild.me.id or (member is not None and member.bot)
+
+
+def _view(items: list[discord.ui.Item[Any]]) -> discord.ui.View:
+    """Persistent buttons for an announcement (Discord takes at most 25, five rows)."""
+    view = discord.ui.View(timeout=None)
+    for item in items[:25]:
+        view.add_item(item)
+    return view
 
 
 def _only(member_id: int) -> discord.AllowedMentions:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import io
+from datetime import UTC, datetime
+from typing import Any
 
 import discord
 
-from cogs.common.format import clock, fit, timestamp
+from cogs.common.format import clock, fit, fitted, timestamp
+from cogs.common.replies import NO_PINGS
 from core.models import Note
 from core.session import Phase, SessionState
 
@@ -129,14 +132,63 @@ def summary_embed(
         if seconds > 0
     ]
     embed.add_field(name="Time on the floor", value=fit(floor_lines), inline=False)
-    note_lines = [
+    shown, _ = fitted(_note_lines(notes), more=NOTES_MORE)
+    embed.add_field(name=f"Notes ({len(notes)})", value=shown, inline=False)
+    if state.started_at and state.ended_at:
+        minutes = round((state.ended_at - state.started_at).total_seconds() / 60)
+        embed.set_footer(text=f"{minutes} minutes · {state.end_reason or 'ended'}")
+    return embed
+
+
+NOTES_FILE = "notes.txt"
+NOTES_MORE = "…and {} more in " + NOTES_FILE
+
+
+def _note_lines(notes: list[Note]) -> list[str]:
+    return [
         f"**{note.kind}**"
         + (f" for <@{note.for_member_id}>" if note.for_member_id else "")
         + f": {note.text}"
         for note in notes
     ]
-    embed.add_field(name=f"Notes ({len(notes)})", value=fit(note_lines), inline=False)
-    if state.started_at and state.ended_at:
-        minutes = round((state.ended_at - state.started_at).total_seconds() / 60)
-        embed.set_footer(text=f"{minutes} minutes · {state.end_reason or 'ended'}")
-    return embed
+
+
+def summary_notes_file(
+    group_name: str, notes: list[Note], names: dict[int, str]
+) -> discord.File | None:
+    """Every note, as `notes.txt`, when the summary's field cannot hold them all: nothing a
+    member typed is lost to the embed's length limit. `names` are display names by id."""
+    if fitted(_note_lines(notes), more=NOTES_MORE)[1] == len(notes):
+        return None
+    blocks = [f"{group_name} · session notes ({len(notes)})"]
+    for note in notes:
+        people = ""
+        if note.for_member_id:
+            people += f" for {names.get(note.for_member_id, 'a member')}"
+        if note.author_id:
+            people += f", by {names.get(note.author_id, 'a member')}"
+        stamp = note.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        blocks.append(f"[{note.kind}]{people} · {stamp}\n{note.text}")
+    data = ("\n\n".join(blocks) + "\n").encode()
+    return discord.File(io.BytesIO(data), filename=NOTES_FILE)
+
+
+def summary_message(
+    state: SessionState, group_name: str, notes: list[Note], now: datetime, guild: discord.Guild
+) -> dict[str, Any]:
+    """What `TextChannel.send` takes for the summary: the embed, `notes.txt` when the notes do
+    not all fit in it, and no pings."""
+    people = {n.for_member_id for n in notes} | {n.author_id for n in notes}
+    names = {
+        member.id: member.display_name
+        for member in map(guild.get_member, filter(None, people))
+        if member is not None
+    }
+    message: dict[str, Any] = {
+        "embed": summary_embed(state, group_name, notes, now),
+        "allowed_mentions": NO_PINGS,
+    }
+    notes_file = summary_notes_file(group_name, notes, names)
+    if notes_file is not None:
+        message["file"] = notes_file
+    return message

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from cogs.common.errors import handle_interaction_error
+from cogs.common.errors import GuardedButton, handle_interaction_error
 from cogs.sessions._panel import BUTTON_LABELS
 from core.session import SessionState
 
@@ -32,7 +32,7 @@ def _cog(interaction: discord.Interaction) -> SessionsCog:
 
 
 class PanelButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    GuardedButton,
     template=r"mm:session:(?P<action>next|extend|pause|hand|note|end):(?P<session_id>\d+)",
 ):
     def __init__(self, action: str, session_id: int, *, paused: bool = False) -> None:
@@ -57,11 +57,8 @@ class PanelButton(
     ) -> PanelButton:
         return cls(match["action"], int(match["session_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await _cog(interaction).on_panel_button(interaction, self.action, self.session_id)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, f"button {self.custom_id}")
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).on_panel_button(interaction, self.action, self.session_id)
 
 
 def panel_view(state: SessionState) -> discord.ui.View | None:

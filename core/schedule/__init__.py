@@ -27,8 +27,8 @@ from core.schedule.recurrence import (
     make_recurrence,
     next_occurrence,
     occurrences,
-    prune_skipped,
     series_after,
+    skips_to_keep,
 )
 from core.schedule.reminders import (
     REMINDER_KINDS,
@@ -64,9 +64,9 @@ __all__ = [
     "next_check",
     "next_occurrence",
     "occurrences",
-    "prune_skipped",
     "reminder_text",
     "reminder_times",
     "series_after",
+    "skips_to_keep",
     "upcoming_meeting",
 ]

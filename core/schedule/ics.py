@@ -1,9 +1,9 @@
 """The `.ics` file of a group's recurring meeting, for `/schedule calendar`.
 
 One VEVENT whose DTSTART/DTEND carry the meeting's `TZID`, a weekly RRULE, an EXDATE per
-skipped meeting, and the VTIMEZONE of the zone (built from zoneinfo with icalendar's
-`Timezone.from_tzinfo`) so that apps that do not know IANA names (Outlook) still get the
-daylight-saving rules right.
+skipped meeting (past ones too), a SEQUENCE raised on every schedule change, and the VTIMEZONE
+of the zone (built from zoneinfo with icalendar's `Timezone.from_tzinfo`) so that apps that do
+not know IANA names (Outlook) still get the daylight-saving rules right.
 """
 
 from __future__ import annotations
@@ -66,13 +66,15 @@ def calendar_ics(
     skipped: Iterable[datetime] = frozenset(),
     stamp: datetime | None = None,
     location: str = "",
+    sequence: int = 0,
 ) -> bytes:
     """An iCalendar file with the recurring meeting.
 
     `uid_seed` should identify the group (e.g. `f"{guild_id}:{group_id}"`) so the UID is
     stable. `skipped` instants that are meetings of the series become EXDATEs; others are
     ignored. `stamp` is the DTSTAMP (when the file was made); it defaults to the start of the
-    first meeting so the output is deterministic.
+    first meeting so the output is deterministic. `sequence` is the SEQUENCE (RFC 5545,
+    3.8.7.4), raised on every change of the schedule so calendar apps replace their copy.
     """
     first = local_start(rec, rec.anchor)
     if stamp is None:
@@ -96,6 +98,7 @@ def calendar_ics(
     event = Event()
     event.add("uid", event_uid(uid_seed))
     event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("sequence", sequence)
     event.add("summary", f"{group_name} (Mastermind)")
     if description.strip():
         event.add("description", description.strip())

@@ -250,10 +250,11 @@ def is_occurrence(rec: Recurrence, instant: datetime) -> bool:
     return bool(found) and found[0] == instant
 
 
-def prune_skipped(skipped: Iterable[datetime], now: datetime) -> frozenset[datetime]:
-    """The skipped instants (in UTC) that still lie in the future; past ones no longer matter."""
-    require_aware(now, "now")
-    return frozenset(s for s in utc_instants(skipped) if s > now)
+def skips_to_keep(rec: Recurrence, skipped: Iterable[datetime]) -> frozenset[datetime]:
+    """The skipped instants (in UTC) that are meetings of the series, past ones included: each
+    is an EXDATE the calendar file needs for as long as the series lasts, or a re-imported file
+    would bring the meeting back. Skips of another series (the schedule changed) can go."""
+    return frozenset(s for s in utc_instants(skipped) if is_occurrence(rec, s))
 
 
 def format_recurrence(rec: Recurrence) -> str:

@@ -14,6 +14,8 @@ from enum import StrEnum
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+from core.stats import floor_of_records
+
 WARN_BEFORE_SECONDS = 60
 """The warning comes this long before a segment's deadline..."""
 WARN_MIN_PLANNED_SECONDS = 90
@@ -382,14 +384,6 @@ class SessionState(BaseModel):
         return result
 
     def floor_seconds(self) -> dict[int, int]:
-        """Seconds each member held the floor in finished segments; a response counts for the
-        responder and is taken off the hot-seat member whose advice phase it interrupted."""
-        speaker_of = {r.segment_id: r.speaker_id for r in self.records if r.phase != Phase.RESPONSE}
-        result: dict[int, int] = {}
-        for record in self.records:
-            result[record.speaker_id] = result.get(record.speaker_id, 0) + record.actual_seconds
-            if record.phase == Phase.RESPONSE:
-                owner = speaker_of.get(record.segment_id)
-                if owner is not None:
-                    result[owner] = result.get(owner, 0) - record.actual_seconds
-        return result
+        """Seconds each member held the floor in finished segments, by the one rule of the
+        reports (`core.stats.floor_of_records`)."""
+        return floor_of_records(self.records)

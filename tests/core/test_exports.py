@@ -10,10 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from core.exports import (
     FEEDBACK_COLUMNS,
+    NOTES_COLUMNS,
     SESSIONS_COLUMNS,
     FeedbackRow,
+    NoteRow,
     feedback_csv,
     is_anonymized,
+    notes_csv,
     pseudonym,
     safe_text,
     sessions_csv,
@@ -134,3 +137,17 @@ def test_sessions_csv() -> None:
         "12,Circle,2026-01-05,95.3,3,3,1.000,4.33,33.3,3,1,3,33.3\r\n"
         "13,Circle,2026-01-05,1.0,1,0,0.000,,,0,0,0,\r\n"
     )
+
+
+def test_notes_csv_byte_for_byte() -> None:
+    assert ",".join(NOTES_COLUMNS) == "session_id,group,kind,for_member,author,text,created_at"
+    rows = [
+        NoteRow(7, "Circle", "resource", "r-0a1b2c3d", "r-99887766", "AMEE guide, 83", START),
+        NoteRow(7, "Circle", "insight", "", "", "=HYPERLINK(1)\nsecond line", START),
+    ]
+    assert notes_csv(rows) == (
+        b"session_id,group,kind,for_member,author,text,created_at\r\n"
+        b'7,Circle,resource,r-0a1b2c3d,r-99887766,"AMEE guide, 83",2026-01-05T18:00:00Z\r\n'
+        b'7,Circle,insight,,,"\'=HYPERLINK(1)\nsecond line",2026-01-05T18:00:00Z\r\n'
+    )
+    assert notes_csv([]) == b"session_id,group,kind,for_member,author,text,created_at\r\n"

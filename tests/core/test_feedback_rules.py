@@ -36,9 +36,12 @@ def test_clean_details_refuses_a_field_over_its_limit(field: str) -> None:
     at_limit = "x" * rules.DETAIL_MAX
     # Surrounding whitespace does not count against the limit.
     assert getattr(rules.clean_details({field: f"  {at_limit}\n"}), field) == at_limit
-    pretty = field.replace("_", " ")
-    with pytest.raises(UserError, match=f"'{pretty}' can be at most 1000 characters"):
+    label = rules.DETAIL_LABELS[field]
+    with pytest.raises(rules.DetailsRefused) as refused:
         rules.clean_details({field: at_limit + "x"})
+    assert refused.value.problems[0] == (
+        f"**{label}** has 1001 characters; it can be at most 1000."
+    )
 
 
 def test_the_next_steps_field_has_the_same_limit() -> None:
@@ -46,7 +49,7 @@ def test_the_next_steps_field_has_the_same_limit() -> None:
     details = rules.clean_details({"next_steps": "\n".join(lines)})
     assert len(details.next_steps) == 999
     assert rules.next_step_lines(details.next_steps) == lines
-    with pytest.raises(UserError, match="'next steps' can be at most 1000"):
+    with pytest.raises(UserError, match="one per line\\*\\* has 1001 characters"):
         rules.clean_details({"next_steps": "\n".join(lines) + "ss"})
 
 
@@ -55,6 +58,40 @@ def test_clean_details_checks_the_next_steps_too() -> None:
         rules.clean_details({"next_steps": "ok\n" + "s" * 301})
     with pytest.raises(UserError, match="at most 10 next steps"):
         rules.clean_details({"next_steps": "\n".join(f"step {n}" for n in range(11))})
+
+
+def test_a_refused_form_names_every_field_over_its_limit() -> None:
+    values = {
+        "resources": "r" * 1200,
+        "next_steps": "\n".join([*(f"step {n}" for n in range(11)), "s" * 301]),
+        "comments": "fine",
+    }
+    problems = rules.details_problems(values)
+    assert problems == [
+        "**Resources you were given** has 1200 characters; it can be at most 1000.",
+        "**Your next steps, one per line**: step 12 (`" + "s" * 40 + "…`) has 301 characters; "
+        "a next step can be at most 300 characters.",
+        "**Your next steps, one per line** lists 12 steps; record at most 10 next steps per "
+        "session (pick the ones that matter most).",
+    ]
+    with pytest.raises(rules.DetailsRefused) as refused:
+        rules.clean_details(values)
+    assert refused.value.problems == problems
+    assert refused.value.message.startswith("Nothing was saved yet:\n- **Resources")
+    # Repeated steps count once, as they are stored.
+    assert rules.details_problems({"next_steps": "\n".join(["Same"] * 12)}) == []
+
+
+@given(st.dictionaries(st.sampled_from(rules.DETAIL_FIELDS), st.text(max_size=1300)))
+def test_a_form_is_refused_exactly_when_it_has_problems(values: dict[str, str]) -> None:
+    problems = rules.details_problems(values)
+    try:
+        details = rules.clean_details(values)
+    except rules.DetailsRefused as refused:
+        assert refused.problems == problems != []
+    else:
+        assert problems == []
+        assert len(rules.next_step_lines(details.next_steps)) <= rules.STEPS_MAX
 
 
 def test_each_non_empty_line_is_one_step_without_list_markers() -> None:
@@ -207,3 +244,11 @@ answer = st.text(
 @given(st.lists(answer, min_size=2, max_size=10, unique_by=lambda a: a.casefold()))
 def test_parse_poll_round_trips_valid_answers(answers: list[str]) -> None:
     assert rules.parse_poll("Q?", " | ".join(answers)) == ("Q?", answers)
+
+
+def test_visible_step_groups_are_shared_or_facilitated() -> None:
+    caller = {1: False, 2: True, 3: False}
+    assert rules.visible_step_groups(caller, {1, 4}) == {1, 2}
+    assert rules.visible_step_groups(caller, set()) == {2}
+    assert rules.visible_step_groups({1: False}, {4}) == frozenset()
+    assert rules.visible_step_groups({}, {1}) == frozenset()

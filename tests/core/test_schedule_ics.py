@@ -151,3 +151,10 @@ def test_vtimezone_offsets_match_zoneinfo() -> None:
     assert offsets == {("DAYLIGHT", timedelta(hours=11))}
     standard = {c["TZOFFSETTO"].td for c in vtimezone.subcomponents if c.name == "STANDARD"}
     assert standard == {timedelta(hours=10)}
+
+
+def test_sequence_is_written_as_given() -> None:
+    rec = make(1, time(9), "America/Toronto", date(2026, 1, 6))
+    assert parse(calendar_ics(rec, "A", "", "s"))[1]["SEQUENCE"] == 0
+    assert parse(calendar_ics(rec, "A", "", "s", sequence=7))[1]["SEQUENCE"] == 7
+    assert b"SEQUENCE:7\r\n" in calendar_ics(rec, "A", "", "s", sequence=7)

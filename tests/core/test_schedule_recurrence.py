@@ -16,8 +16,8 @@ from core.schedule import (
     make_recurrence,
     next_occurrence,
     occurrences,
-    prune_skipped,
     series_after,
+    skips_to_keep,
 )
 
 
@@ -284,10 +284,18 @@ def test_next_occurrence_passes_over_skipped() -> None:
     assert next_occurrence(r, now, {utc(2026, 3, 2, 15)}) == first
 
 
-def test_prune_skipped_drops_the_past() -> None:
-    skipped = {utc(2026, 3, 2, 14), datetime(2026, 3, 9, 9, tzinfo=ZoneInfo("America/Toronto"))}
-    assert prune_skipped(skipped, utc(2026, 3, 5)) == frozenset({utc(2026, 3, 9, 13)})
-    assert prune_skipped(skipped, utc(2026, 4, 1)) == frozenset()
+def test_skips_to_keep_are_the_meetings_of_the_series_past_or_not() -> None:
+    r = rec(0, "09:00", "America/Toronto", date(2026, 3, 2))
+    past = utc(2026, 3, 2, 14)
+    future = datetime(2026, 3, 9, 9, tzinfo=ZoneInfo("America/Toronto"))
+    not_a_meeting = utc(2026, 3, 3, 14)
+    before_the_series = utc(2026, 2, 23, 14)
+    kept = skips_to_keep(r, {past, future, not_a_meeting, before_the_series})
+    # However long ago a skipped meeting was, the calendar file still needs its EXDATE.
+    assert kept == frozenset({past, utc(2026, 3, 9, 13)})
+    # Another series (the schedule was changed to Tuesdays) needs none of them.
+    tuesdays = rec(1, "09:00", "America/Toronto", date(2026, 3, 3))
+    assert skips_to_keep(tuesdays, {past, future}) == frozenset()
 
 
 def test_is_occurrence() -> None:

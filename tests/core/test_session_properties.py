@@ -97,6 +97,21 @@ def check_state(state: SessionState) -> None:
     wall = (until - state.started_at).total_seconds() - state.total_paused(until)
     assert spoken + state.current_elapsed(until) == wall
 
+    # Floor time (the one rule the summary and the reports share) hands out exactly the time
+    # spoken: a response is taken off its hot seat once that advice segment is recorded, and
+    # nobody's floor time is negative.
+    floor = state.floor_seconds()
+    trailing = 0
+    for record in state.records:
+        if record.phase == Phase.RESPONSE:
+            trailing += record.actual_seconds
+        elif record.phase == Phase.ADVICE and record.actual_seconds > 0:
+            trailing = 0
+    assert sum(floor.values()) == sum(r.actual_seconds for r in state.records) - (
+        sum(r.actual_seconds for r in state.records if r.phase == Phase.RESPONSE) - trailing
+    )
+    assert all(seconds >= 0 for seconds in floor.values())
+
     # Pausing is all or nothing, and remaining time is never negative.
     run = state.running
     if run is not None:

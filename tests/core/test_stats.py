@@ -19,6 +19,7 @@ from core.stats import (
     hotseat_turns,
     mean,
     next_step_completion,
+    not_answered,
     pooled_rate,
     response_rate,
     session_date,
@@ -94,6 +95,18 @@ def test_floor_seconds_takes_responses_off_the_hot_seat_they_interrupted() -> No
         seg(2, 1, 2, "hotseats", "response", 10),
     ]
     assert floor_seconds(segments) == {1: 180, 2: 80, 3: 110}
+
+
+def test_a_skip_during_a_response_leaves_the_response_on_the_interrupted_hot_seat() -> None:
+    # Member 3 responds in member 2's advice; member 1, still pending, is skipped meanwhile,
+    # so member 1's empty advice record lands between the response and the advice it belongs to.
+    segments = [
+        seg(1, 1, 2, "hotseats", "present", 15),
+        seg(1, 2, 3, "hotseats", "response", 10),
+        seg(1, 3, 1, "hotseats", "advice", 0),
+        seg(1, 4, 2, "hotseats", "advice", 30),
+    ]
+    assert floor_seconds(segments) == {2: 35, 3: 10, 1: 0}
 
 
 def test_hotseat_turns_count_sessions_with_an_own_hot_seat() -> None:
@@ -218,3 +231,24 @@ def test_trend_figures_pool_the_sessions() -> None:
     assert trend.hotseat_turns == {1: 2, 2: 1, 5: 0, 3: 0, 4: 0}
     assert trend.floor == {1: 450, 2: 120, 5: 0, 3: 0, 4: 0}
     assert trend.floor_fairness == pytest.approx(570**2 / (5 * (450**2 + 120**2)))
+
+
+def test_not_answered_keeps_the_attendance_order_and_ignores_non_attendees() -> None:
+    assert not_answered([3, 1, 2], {1, 9}) == [3, 2]
+    assert not_answered([3, 1, 3], set()) == [3, 1]
+    assert not_answered([], {1}) == []
+
+
+@given(
+    attendees=st.lists(st.integers(1, 8), unique=True, max_size=8),
+    respondents=st.sets(st.integers(1, 12), max_size=10),
+)
+def test_response_rate_and_not_answered_agree(attendees: list[int], respondents: set[int]) -> None:
+    """The rate /feedback status and the reports show, and the people it lists as waiting,
+    are two views of one count."""
+    rate = response_rate(attendees, respondents)
+    waiting = not_answered(attendees, respondents)
+    if not attendees:
+        assert rate is None and waiting == []
+    else:
+        assert rate == (len(attendees) - len(waiting)) / len(attendees)

@@ -14,7 +14,7 @@ from tests.e2e.helpers import (
     message_payloads,
     reply_text,
 )
-from tests.e2e.session_helpers import make_circle
+from tests.e2e.session_helpers import field, make_circle, summary_of
 from tests.e2e.test_feedback import feedback_message, run_short_session
 from tests.e2e.test_feedback_steps import latest_starting, start_standard
 
@@ -123,3 +123,44 @@ async def test_text_members_type_never_pings_anyone(simcord_env: Env) -> None:
     for message in stored:
         assert not message.mention_everyone and message.ping_role_ids == []
         assert ben.id not in message.ping_user_ids
+
+
+async def test_notes_beyond_the_summary_field_are_attached_as_notes_txt(simcord_env: Env) -> None:
+    env = simcord_env
+    circle = await make_circle(env, ("fay", "ana", "ben"))
+    fay, ana, ben = circle.everyone
+    await fay.slash(
+        circle.text, "session start", group="Circle", format="roundrobin", turn_minutes=5
+    )
+    links = [f"https://example.org/reading-list/{n}/" + "x" * 150 for n in range(9)]
+    for link in links:
+        await ana.slash(circle.text, "session note", kind="resource", text=link, for_member=ben)
+    await fay.slash(circle.text, "session end", group="Circle")
+
+    summary = summary_of(circle)
+    notes = field(summary, "Notes (9)")
+    assert len(notes) <= 1024
+    shown = sum(link in notes for link in links)
+    assert 0 < shown < 9
+    assert notes.splitlines()[-1] == f"…and {9 - shown} more in notes.txt"
+    assert [a.filename for a in summary.attachments] == ["notes.txt"]
+    text = (await summary.attachments[0].read()).decode()
+    assert text.startswith("Circle · session notes (9)")
+    for link in links:  # every note, in full, with who it was for and who wrote it
+        assert f"[resource] for {ben.member.display_name}, by {ana.member.display_name} · " in text
+        assert f"\n{link}\n" in text
+    assert "<@" not in text
+
+
+async def test_a_summary_whose_notes_fit_has_no_file(simcord_env: Env) -> None:
+    env = simcord_env
+    circle = await make_circle(env, ("fay", "ana"))
+    fay, ana = circle.everyone
+    await fay.slash(
+        circle.text, "session start", group="Circle", format="roundrobin", order="joined"
+    )
+    await ana.slash(circle.text, "session note", kind="insight", text="Ask the learners")
+    await fay.slash(circle.text, "session end", group="Circle")
+    summary = summary_of(circle)
+    assert field(summary, "Notes (1)") == f"**insight** for {fay.mention}: Ask the learners"
+    assert summary.attachments == []

@@ -217,3 +217,51 @@ async def test_nextsteps_list_and_done(simcord_env: Env) -> None:
     await refused(env, ana.slash(circle.text, "nextsteps done", step=999), "no next step `#999`")
     with pytest.raises(OptionError):
         await ana.slash(circle.text, "nextsteps done", step="first")
+
+
+async def test_every_open_step_is_markable_at_check_in(simcord_env: Env) -> None:
+    env = simcord_env
+    circle = await make_circle(env, ("fay", "ana"))
+    _fay, ana = circle.everyone
+    # Twelve open steps from two earlier sessions: more than one message has rows for.
+    for count in (10, 2):
+        await run_short_session(env, circle)
+        form = await ana.click(feedback_message(circle), label="Add details")
+        lines = "\n".join(f"Step {len(circle.messages())}-{n}" for n in range(count))
+        await ana.submit_modal(form, {"next_steps": lines})
+    storage = bot_of_env(env).storage.feedback
+    steps = await storage.open_steps(1, ana.id)
+    assert [s.id for s in steps] == list(range(1, 13))
+
+    await start_standard(circle)
+    await env.advance_time(120)  # fay's check-in; ana's begins
+    checkin = latest_starting(circle, f"🎙️ {ana.mention}, your check-in")
+    history = circle.text.history()
+    after = history[[m.id for m in history].index(checkin.id) + 1 :][:2]
+    messages = [checkin, *after]
+    # Three messages: steps 1-5, 6-10 and 11-12, one row of Done / Partly / Not yet each.
+    assert "Your 12 open next steps" in checkin.content and "7 more below" in checkin.content
+    assert after[0].content.startswith(f"More open next steps of {ana.mention} (6–10 of 12):")
+    assert after[1].content.startswith(f"More open next steps of {ana.mention} (11–12 of 12):")
+    assert [[len(row.children) for row in m.components] for m in messages] == [
+        [3] * 5,
+        [3] * 5,
+        [3] * 2,
+    ]
+    assert [cid for m in messages for cid in custom_ids(m)] == [
+        f"mm:step:{status}:{step}"
+        for step in range(1, 13)
+        for status in ("done", "partly", "notyet")
+    ]
+    assert f"12. `#12` {steps[11].text}" in after[1].content
+    # Only the announcement pings (ana); the continuation messages ping nobody.
+    assert circle.pings()[-2:] == [[], []]
+
+    # The last step is marked from the third message, which then shows it.
+    result = await ana.click(after[1], custom_id="mm:step:partly:12")
+    assert "Marked `#12` **Partly**" in reply_text(result)
+    step = await storage.step(12)
+    assert step is not None and step.status == StepStatus.PARTLY
+    third = next(m for m in circle.text.history() if m.id == after[1].id)
+    assert f"12. `#12` {steps[11].text} (Partly)" in third.content
+    await circle.facilitator.slash(circle.text, "session end", group="Circle")

@@ -12,7 +12,7 @@ import discord
 import pytest
 from simcord import Env, MemberActor
 
-from core.exports import FEEDBACK_COLUMNS, SESSIONS_COLUMNS, pseudonym
+from core.exports import FEEDBACK_COLUMNS, NOTES_COLUMNS, SESSIONS_COLUMNS, pseudonym
 from core.stats import SegmentFact, floor_seconds
 from tests.e2e.helpers import bot_of_env, close_storage, make_world, refused  # noqa: F401
 from tests.e2e.session_helpers import Circle, make_circle
@@ -57,8 +57,12 @@ class Report:
         text = self.files[name].decode("utf-8")
         rows = list(csv.reader(io.StringIO(text, newline="")))
         header = tuple(rows[0])
-        assert header == (FEEDBACK_COLUMNS if name == "feedback.csv" else SESSIONS_COLUMNS)
-        assert text.count("session_id,group,session_date") == 1
+        columns = {
+            "feedback.csv": FEEDBACK_COLUMNS,
+            "notes.csv": NOTES_COLUMNS,
+        }.get(name, SESSIONS_COLUMNS)
+        assert header == columns
+        assert text.count(",".join(columns[:2])) == 1
         return [dict(zip(header, row, strict=True)) for row in rows[1:]]
 
 
@@ -199,6 +203,21 @@ async def test_session_group_and_program_reports(simcord_env: Env) -> None:
     text = first.files["feedback.csv"].decode()
     for person in circle.everyone:
         assert str(person.id) not in text and person.name not in text
+    # Every note of the session, people pseudonymous like the respondents.
+    notes = first.csv("notes.csv")
+    assert [(r["session_id"], r["group"], r["kind"], r["author"], r["text"]) for r in notes] == [
+        ("1", "Circle", "resource", pseudonym(key, fay.id), "AMEE guide 83"),
+        ("1", "Circle", "insight", pseudonym(key, fay.id), "Start from the learners"),
+        ("1", "Circle", "referral", pseudonym(key, cy.id), "Dr. Lee, simulation lab"),
+    ]
+    assert [notes[0]["for_member"], notes[2]["for_member"]] == [
+        pseudonym(key, ana.id),
+        pseudonym(key, ben.id),
+    ]
+    assert all(r["created_at"].startswith("2026-01-01T00:") for r in notes)
+    text = first.files["notes.csv"].decode()
+    for person in circle.everyone:
+        assert str(person.id) not in text and person.name not in text
 
     second = await report(fay, circle.text, "report session", group="Circle")
     assert second.embed.title == "Circle · session #2 report"  # the latest by default
@@ -298,6 +317,10 @@ async def test_session_group_and_program_reports(simcord_env: Env) -> None:
     named = await report(boss, circle.world.lobby, "report session", group="Circle", session=2)
     assert [r["respondent"] for r in named.csv("feedback.csv")] == [
         f"{p.name} ({p.id})" for p in (fay, ana, ben)
+    ]
+    named = await report(boss, circle.world.lobby, "report session", group="Circle", session=1)
+    assert [r["author"] for r in named.csv("notes.csv")] == [
+        f"{p.name} ({p.id})" for p in (fay, fay, cy)
     ]
 
 

@@ -439,6 +439,51 @@ async def test_calendar_file_holds_the_recurring_meeting(simcord_env: Env) -> No
     assert zone["tzid"] == "America/Toronto"
 
 
+async def calendar_event(group: Owls) -> icalendar.Event:
+    result = await group.ben.slash(group.world.lobby, "schedule calendar", group="Night Owls")
+    message = result.followups[-1] if result.followups else result.response
+    assert message is not None
+    (event,) = icalendar.Calendar.from_ical(await message.attachments[0].read()).walk("VEVENT")
+    return event
+
+
+def exdates_of(event: icalendar.Event) -> list[datetime]:
+    if "exdate" not in event:
+        return []
+    found = event["exdate"]
+    lists = found if isinstance(found, list) else [found]
+    return [d.dt.astimezone(UTC) for item in lists for d in item.dts]
+
+
+async def test_a_skipped_meeting_stays_excluded_and_every_change_raises_the_sequence(
+    simcord_env: Env,
+) -> None:
+    group = await owls(simcord_env)
+    await group.set()
+    assert (await calendar_event(group))["sequence"] == 1
+    await group.fay.slash(group.world.lobby, "schedule skip", group="Night Owls")
+    event = await calendar_event(group)
+    assert (event["sequence"], exdates_of(event)) == (2, [FIRST])
+
+    # Days after the skipped meeting would have been, the file still leaves it out (a file
+    # re-imported without it would bring it back); looking again changes nothing.
+    await group.advance_to(FIRST + timedelta(days=3))
+    event = await calendar_event(group)
+    assert (event["sequence"], exdates_of(event)) == (2, [FIRST])
+    # ...also after a restart-free week of the bot keeping the schedule.
+    await group.advance_to(FIRST + timedelta(days=15))
+    assert exdates_of(await calendar_event(group)) == [FIRST]
+
+    # A new time is a change; the old series' skip is no meeting of the new one.
+    await group.set(time="10:00")
+    event = await calendar_event(group)
+    assert (event["sequence"], exdates_of(event)) == (3, [])
+    # Clearing and setting again are changes too: the file still supersedes the old one.
+    await group.fay.slash(group.world.lobby, "schedule clear", group="Night Owls")
+    await group.set(time="11:00")
+    assert (await calendar_event(group))["sequence"] == 5
+
+
 async def test_findtime_ranks_slots_across_three_continents(simcord_env: Env) -> None:
     group = await owls(simcord_env)
     cy = group.world.people["cy"]

@@ -236,7 +236,16 @@ async def test_steps_listing_open_first_and_per_group(storage: Storage) -> None:
 
     listed = await storage.feedback.steps_of(10, ANA, None)
     assert [s.text for s in listed] == ["Circle step B", "Owls step", "Circle step A"]
-    assert [s.text for s in await storage.feedback.steps_of(10, ANA, owls)] == ["Owls step"]
+    assert [s.text for s in await storage.feedback.steps_of(10, ANA, [owls])] == ["Owls step"]
+    both = await storage.feedback.steps_of(10, ANA, [circle, owls])
+    assert [s.text for s in both] == ["Circle step B", "Owls step", "Circle step A"]
+    assert await storage.feedback.steps_of(10, ANA, []) == []
+    # Every open step is listed, oldest first; only the most recent done ones follow.
+    open_only = await storage.feedback.steps_of(10, ANA, None, recent_done=0)
+    assert [s.text for s in open_only] == ["Circle step B", "Owls step"]
+    await storage.feedback.set_step_status(3, StepStatus.DONE, ANA, NOW + timedelta(days=2))
+    latest_done = await storage.feedback.steps_of(10, ANA, None, recent_done=1)
+    assert [s.text for s in latest_done] == ["Circle step B", "Owls step"]
     # "Open" for the check-in means not done: partly and not yet come back.
     assert [s.id for s in await storage.feedback.open_steps(circle, ANA)] == [2]
     assert await storage.feedback.steps_of(10, BEN, None) == []
@@ -302,3 +311,31 @@ async def test_resources_and_referrals_combine_notes_and_forms(storage: Storage)
         CY: {"resources": [], "referrals": ["Mentoring office", "Writing centre"]},
     }
     assert await storage.feedback.resources_and_referrals(9999) == {}
+
+
+async def test_a_draft_is_kept_as_typed_until_a_form_is_saved(storage: Storage) -> None:
+    circle = await make_group(storage, "Circle")
+    session = await held_session(storage, circle)
+    feedback = storage.feedback
+    assert await feedback.draft(session, ANA) is None
+    typed = {"next_steps": "one\n" + "x" * 301, "comments": "  kept exactly  "}
+    await feedback.save_draft(session, ANA, typed, NOW)
+    assert await feedback.draft(session, ANA) == {
+        "resources": "",
+        "referrals": "",
+        "next_steps": "one\n" + "x" * 301,
+        "comments": "  kept exactly  ",
+    }
+    await feedback.save_draft(session, ANA, {"resources": "newer"}, NOW)  # the last one wins
+    draft = await feedback.draft(session, ANA)
+    assert draft is not None and (draft["resources"], draft["comments"]) == ("newer", "")
+    await feedback.save_draft(session, BEN, {"comments": "ben's"}, NOW)
+    await feedback.save_details(
+        session_id=session,
+        group_id=circle,
+        user_id=ANA,
+        details=FeedbackDetails(comments="sent"),
+        now=NOW,
+    )
+    assert await feedback.draft(session, ANA) is None
+    assert await feedback.draft(session, BEN) is not None  # someone else's stays

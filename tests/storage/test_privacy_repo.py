@@ -79,18 +79,21 @@ async def populate(storage: Storage) -> int:
     await storage.guilds.audit(GUILD, ANA, "group.add", f"Circle: <@{BEN}>", LATER)
     await storage.guilds.audit(GUILD, BEN, "group.remove", f"Circle: <@{ANA}>", LATER)
     await storage.sessions.owe_unmute(GUILD, ANA)
+    # A refused form of ana's kept as a draft (she never sent it again).
+    await storage.feedback.save_draft(1, ANA, {"comments": "A draft by ana"}, LATER)
     return circle
 
 
-async def cells_with(storage: Storage, user_id: int) -> list[tuple[str, str]]:
-    """Every (table, column) whose value contains the id, in any form, anywhere."""
+async def cells_with(storage: Storage, user_id: int, anon_id: int) -> list[tuple[str, str]]:
+    """Every (table, column) whose value contains the id, in any form, anywhere (the random
+    anonymous id that replaced it may happen to hold the same digits: it does not count)."""
     needle = str(user_id)
     found = []
     tables = await storage.db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
     for table in [row[0] for row in tables]:
         for row in await storage.db.fetch_all(f"SELECT * FROM {table}"):
             for column, value in dict(row).items():
-                if value is not None and needle in str(value):
+                if value is not None and needle in str(value).replace(str(anon_id), ""):
                     found.append((table, column))
     return sorted(set(found))
 
@@ -116,6 +119,12 @@ async def test_export_holds_everything_about_the_person(storage: Storage) -> Non
     assert data["groups_created"][0]["group_name"] == "Circle"
     assert [a["seconds_in_voice"] for a in data["attendance"]] == [720]
     assert {t["phase"] for t in data["turns_on_the_floor"]} == {"present", "questions", "advice"}
+    [draft] = data["feedback_drafts"]
+    assert (draft["group_name"], draft["comments"], draft["resources"]) == (
+        "Circle",
+        "A draft by ana",
+        "",
+    )
     [feedback] = data["feedback"]
     assert (feedback["rating"], feedback["comments"]) == (4, "Helpful, thanks")
     assert [(s["text"], s["status"]) for s in data["next_steps"]] == [
@@ -159,9 +168,10 @@ async def test_erasure_leaves_nothing_that_identifies_the_person_and_keeps_the_f
     assert [g.name for g in erasure.left] == ["Circle"]
     assert erasure.promoted == {circle: BEN}  # the longest-standing member now leads
     assert erasure.changed["memberships"] == 1 and erasure.changed["feedback"] == 1
+    assert erasure.changed["feedback_drafts"] == 1
 
     # Only the bot's promise to undo a server mute it made remains.
-    assert await cells_with(storage, ANA) == [("owed_unmutes", "user_id")]
+    assert await cells_with(storage, ANA, anon) == [("owed_unmutes", "user_id")]
     assert not await storage.privacy.has_data(ANA)
 
     after = await storage.reports.session_facts([1])

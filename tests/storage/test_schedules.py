@@ -159,7 +159,7 @@ async def test_claims_survive_reopening_the_database(tmp_path: Path) -> None:
         await reopened.close()
 
 
-async def test_skips_are_kept_once_and_pruned_when_past(storage: Storage) -> None:
+async def test_skips_are_kept_once_and_reminders_pruned_when_past(storage: Storage) -> None:
     group_id = await make_group(storage)
     await storage.schedules.put(
         group_id=group_id, guild_id=10, recurrence=toronto_tuesday(), set_by=1, now=NOW
@@ -172,11 +172,41 @@ async def test_skips_are_kept_once_and_pruned_when_past(storage: Storage) -> Non
     await storage.schedules.claim_reminders(group_id, next_week, ["24h"], NOW)
     assert await storage.schedules.skipped(group_id) == {TUESDAY, next_week}
 
-    await storage.schedules.prune(group_id, TUESDAY + timedelta(days=1))
+    await storage.schedules.prune_reminders(group_id, TUESDAY + timedelta(days=1))
 
-    assert await storage.schedules.skipped(group_id) == {next_week}
+    # A past skip stays: the calendar file still needs its EXDATE.
+    assert await storage.schedules.skipped(group_id) == {TUESDAY, next_week}
     assert await storage.schedules.sent_reminders(group_id, TUESDAY) == frozenset()
     assert await storage.schedules.sent_reminders(group_id, next_week) == {"24h"}
+    await storage.schedules.forget_skips(group_id, [TUESDAY])
+    assert await storage.schedules.skipped(group_id) == {next_week}
+
+
+async def test_every_change_raises_the_calendar_sequence_and_survives_a_clear(
+    storage: Storage,
+) -> None:
+    group_id = await make_group(storage)
+    schedules = storage.schedules
+    assert await schedules.calendar_sequence(group_id) == 0
+    await schedules.put(
+        group_id=group_id, guild_id=10, recurrence=toronto_tuesday(), set_by=1, now=NOW
+    )
+    assert await schedules.calendar_sequence(group_id) == 1
+    await schedules.skip(group_id, TUESDAY)
+    await schedules.skip(group_id, TUESDAY)  # the same skip again changes nothing
+    assert await schedules.calendar_sequence(group_id) == 2
+    await schedules.delete(group_id)
+    assert await schedules.calendar_sequence(group_id) == 3
+    await schedules.put(
+        group_id=group_id, guild_id=10, recurrence=toronto_tuesday(), set_by=1, now=NOW
+    )
+    assert await schedules.calendar_sequence(group_id) == 4
+    # Forgetting skips and reminders is housekeeping, not a change.
+    await schedules.prune_reminders(group_id, TUESDAY)
+    await schedules.forget_skips(group_id, [TUESDAY])
+    assert await schedules.calendar_sequence(group_id) == 4
+    await storage.db.execute("DELETE FROM groups WHERE id = ?", (group_id,))
+    assert await schedules.calendar_sequence(group_id) == 0
 
 
 async def test_event_lookup_and_forgetting_it(storage: Storage) -> None:
