@@ -3,7 +3,8 @@
 What an erasure does, table by table (a person is a Discord user id, the same in every guild;
 the erasure covers every guild):
 
-- `profiles`, `memberships`, `hotseat_history`, `voice_joins`: the person's rows are deleted.
+- `profiles`, `memberships`, `cohort_members`, `hotseat_history`, `voice_joins`: the person's
+  rows are deleted.
   A group left without a facilitator gets its longest-standing member as facilitator.
 - `feedback`: kept only as an anonymous rating: the id becomes the erasure's anonymous id, the
   form's text is removed, and how many resources and referrals it listed is kept in
@@ -108,6 +109,7 @@ class PrivacyRepository:
         checks = (
             ("profiles", "user_id"),
             ("memberships", "user_id"),
+            ("cohort_members", "user_id"),
             ("hotseat_history", "user_id"),
             ("feedback", "user_id"),
             ("next_steps", "owner_id"),
@@ -299,7 +301,13 @@ class PrivacyRepository:
                     LeftGroup(int(r[0]), int(r[1]), str(r[2]), r[3], r[4])
                     for r in await cursor.fetchall()
                 ]
-            for table in ("memberships", "profiles", "hotseat_history", "voice_joins"):
+            for table in (
+                "memberships",
+                "cohort_members",
+                "profiles",
+                "hotseat_history",
+                "voice_joins",
+            ):
                 changed[table] = await _count(
                     conn, f"DELETE FROM {table} WHERE user_id = ?", (user_id,)
                 )

@@ -146,3 +146,81 @@ def meets_rule(stages: list[CareerStage], mix: Mix) -> bool:
 def stage_spread(stages: list[CareerStage]) -> int:
     ranks = [STAGE_RANK[s] for s in stages]
     return max(ranks) - min(ranks) if ranks else 0
+
+
+class Cohort(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    guild_id: int
+    name: str
+    group_size: int
+    mix: Mix
+    status: CohortStatus
+    channel_id: int | None = None
+    message_id: int | None = None
+    created_by: int
+    created_at: datetime
+
+
+class CohortMember(BaseModel):
+    """What someone answered in the sign-up form (each answer may be missing)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cohort_id: int
+    user_id: int
+    career_stage: CareerStage | None = None
+    timezone: str | None = None
+    hours: str | None = None
+    institution: str | None = None
+    focus: str | None = None
+    joined_at: datetime
+    updated_at: datetime
+
+    def missing(self) -> list[str]:
+        return [
+            name
+            for name in ("career_stage", "timezone", "hours", "institution", "focus")
+            if not getattr(self, name)
+        ]
+
+
+class StoredProposal(BaseModel):
+    """A proposal as shown to a moderator; `fingerprint` identifies the answers it used."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    cohort_id: int
+    fingerprint: str
+    proposal: Proposal
+    created_by: int
+    created_at: datetime
+
+
+class PlanStep(BaseModel):
+    """One group of a creation plan and how far it got: created, members added, scheduled."""
+
+    model_config = ConfigDict(frozen=True)
+
+    position: int
+    name: str
+    group_id: int | None = None
+    members_done: bool = False
+    schedule_done: bool = False
+
+
+class Plan(BaseModel):
+    """What `Create groups` will do, written before the first step and resumed after a
+    crash: it is finished when every step is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cohort_id: int
+    proposal_id: int
+    started_by: int
+    channel_id: int | None = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    steps: tuple[PlanStep, ...]
