@@ -65,6 +65,7 @@ COGS = (
     "cogs.sessions",
     "cogs.feedback",
     "cogs.reports",
+    "cogs.cohorts",
 )
 
 
