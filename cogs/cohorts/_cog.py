@@ -473,9 +473,7 @@ class CohortsCog(commands.Cog):
                 current.duration_minutes,
                 seed=current.seed + step,
             )
-            if proposal.quality.key() >= current.quality.key() and _group_sets(
-                proposal
-            ) != _group_sets(current):
+            if proposal.rank() >= current.rank() and _group_sets(proposal) != _group_sets(current):
                 best = (proposal, applicants, members)
                 break
         if best is None:
@@ -489,7 +487,7 @@ class CohortsCog(commands.Cog):
         )
         if interaction.message is not None:
             try:
-                await interaction.message.edit(view=proposal_view(proposal_id, done=True))
+                await interaction.message.edit(view=proposal_view(proposal_id, retired=True))
             except discord.HTTPException:
                 log.warning("could not retire proposal %s", proposal_id)
         channel = interaction.channel
@@ -558,8 +556,8 @@ class CohortsCog(commands.Cog):
             return
         if interaction.message is not None:
             try:
-                await interaction.message.edit(view=proposal_view(proposal_id, done=True))
+                await interaction.message.edit(view=proposal_view(proposal_id, created=True))
             except discord.HTTPException:
-                log.warning("could not retire proposal %s", proposal_id)
+                log.warning("could not update proposal %s", proposal_id)
         made = ", ".join(f"**{g.name}**" for g in groups)
         await reply(interaction, f"The groups of **{cohort.name}** exist: {made}.")

@@ -104,7 +104,7 @@ class PlanRunner:
                 group = await self._make_group(cohort, plan, moderator, step.name, proposed)
                 await repo.step_group(cohort_id, step.position, group.id)
             if not step.members_done:
-                await self._add_members(guild, group, proposed)
+                await self._add_members(guild, group, (plan.started_by, *proposed.members))
                 await repo.step_members_done(cohort_id, step.position)
             if not step.schedule_done:
                 rec = recurrence_for(proposed, stored.proposal.duration_minutes, self.bot.clock())
@@ -150,12 +150,14 @@ class PlanRunner:
         return group
 
     async def _add_members(
-        self, guild: discord.Guild, group: Group, proposed: ProposedGroup
+        self, guild: discord.Guild, group: Group, user_ids: tuple[int, ...]
     ) -> None:
+        """Everyone gets the membership and the role, the facilitating moderator included
+        (their membership came with the group; the role may not have, after a crash)."""
         role = guild.get_role(group.role_id) if group.role_id else None
         if role is None:
             raise RuntimeError(f"the role of group {group.id} is gone")
-        for user_id in proposed.members:
+        for user_id in user_ids:
             member = guild.get_member(user_id)
             if member is None:  # left the server since signing up
                 continue

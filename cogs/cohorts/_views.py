@@ -128,11 +128,17 @@ def retry_view(cohort_id: int) -> discord.ui.View:
     return view
 
 
-def proposal_view(proposal_id: int, *, done: bool = False) -> discord.ui.View:
+def proposal_view(
+    proposal_id: int, *, created: bool = False, retired: bool = False
+) -> discord.ui.View:
+    """The proposal's buttons. Once its groups are created only `Create groups` stays (it
+    then lists them); a proposal replaced by a reshuffle keeps neither."""
     view = discord.ui.View(timeout=None)
-    for button in (CreateButton(proposal_id), ReshuffleButton(proposal_id)):
-        button.item.disabled = done
-        view.add_item(button)
+    create, reshuffle = CreateButton(proposal_id), ReshuffleButton(proposal_id)
+    create.item.disabled = retired
+    reshuffle.item.disabled = retired or created
+    view.add_item(create)
+    view.add_item(reshuffle)
     return view
 
 

@@ -108,17 +108,14 @@ class Unplaced(BaseModel):
 
 
 class Quality(BaseModel):
-    """What makes one proposal better than another: more people placed, then more groups
-    meeting the stage rule (`mixed`), then a smaller total stage spread (`similar`)."""
+    """How good a proposal is: people placed, groups meeting the stage rule of its `mix`,
+    and the total stage spread over its groups."""
 
     model_config = ConfigDict(frozen=True)
 
     placed: int
     rule_groups: int
     spread: int
-
-    def key(self) -> tuple[int, int, int]:
-        return (self.placed, self.rule_groups, -self.spread)
 
 
 class Proposal(BaseModel):
@@ -132,6 +129,12 @@ class Proposal(BaseModel):
     unplaced: tuple[Unplaced, ...]
     solver: str
     quality: Quality
+
+    def rank(self) -> tuple[int, int, int]:
+        """Larger is better: more people placed, then more groups meeting the stage rule,
+        then (for `similar` only) a smaller total stage spread."""
+        spread = -self.quality.spread if self.mix is Mix.SIMILAR else 0
+        return (self.quality.placed, self.quality.rule_groups, spread)
 
 
 def meets_rule(stages: list[CareerStage], mix: Mix) -> bool:

@@ -80,3 +80,13 @@ async def signed_up(env: Env, count: int = 20, **options: Any) -> Cohort:
     for index, person in enumerate(cohort.people):
         await cohort.join(person, answers_for(index))
     return cohort
+
+
+def form_defaults(shown: Any) -> dict[str, str]:
+    """The text each field of the form that was opened starts with."""
+    assert shown.modal is not None
+    return {
+        c["custom_id"]: c.get("value") or ""
+        for row in shown.modal["components"]
+        for c in row["components"]
+    }

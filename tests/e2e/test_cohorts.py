@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from simcord import Env
 
-from tests.e2e.cohort_helpers import signed_up
+from core.models import CareerStage
+from tests.e2e.cohort_helpers import form_defaults, make_cohort, signed_up
 from tests.e2e.helpers import channel_exists, reply_text, role_ids_of, storage_of
 
 
@@ -65,3 +66,104 @@ async def test_twenty_sign_up_and_their_groups_are_created_as_proposed(simcord_e
         assert rec.anchor == proposed.start.astimezone(ZoneInfo(proposed.timezone)).date()
         assert schedule.event_id is not None
     assert proposal_id > 0
+
+
+async def test_a_second_press_creates_nothing_twice(simcord_env: Env) -> None:
+    env = simcord_env
+    cohort = await signed_up(env, 10, group_size=4)
+    await cohort.mod.slash(cohort.world.lobby, "cohort form", cohort="Spring")
+    message = cohort.proposal_message()
+    await cohort.mod.click(message, label="Create groups")
+    storage = storage_of(env)
+    groups = await storage.groups.list_for_guild(cohort.world.guild.id)
+    channels = len(env.backend.channels)
+    events = len(env.backend.get_guild(cohort.world.guild.id).scheduled_events)
+
+    again = await cohort.mod.click(message, label="Create groups")
+    assert again.ephemeral
+    assert "exist" in reply_text(again)
+    assert await storage.groups.list_for_guild(cohort.world.guild.id) == groups
+    assert len(env.backend.channels) == channels
+    assert len(env.backend.get_guild(cohort.world.guild.id).scheduled_events) == events
+    ready = [m for m in cohort.world.lobby.history() if "are ready" in (m.content or "")]
+    assert len(ready) == 1
+    # Reshuffle is retired and the sign-up message says the groups exist.
+    shown = next(m for m in cohort.world.lobby.history() if m.id == message.id)
+    buttons = {c.label: c.disabled for row in shown.components for c in row.children}  # type: ignore[union-attr]
+    assert buttons == {"Create groups": False, "Reshuffle": True}
+    assert "groups have been made" in (cohort.signup_message().content or "")
+    late = await cohort.mod.click(cohort.signup_message(), label="Join cohort")
+    assert late.modal is None and late.ephemeral
+    assert "answers can no longer change" in reply_text(late)
+
+
+async def test_the_form_is_prefilled_from_the_profile_and_updates_it(simcord_env: Env) -> None:
+    env = simcord_env
+    cohort = make_cohort(env, 1)
+    ana = cohort.people[0]
+    await ana.slash(
+        cohort.world.lobby,
+        "profile set",
+        career_stage="senior",
+        timezone="Asia/Kolkata",
+        hours="09:00-17:00",
+        institution="AIIMS",
+    )
+    await cohort.open()
+    shown = await ana.click(cohort.signup_message(), label="Join cohort")
+    assert shown.modal is not None
+    defaults = form_defaults(shown)
+    assert defaults["career_stage"] == "senior"
+    assert defaults["timezone"] == "Asia/Kolkata"
+    assert defaults["hours"] == "09:00-17:00"
+    assert defaults["institution"] == "AIIMS"
+    saved = await ana.submit_modal(
+        shown,
+        {
+            "career_stage": "Mid Career",
+            "timezone": "asia/kolkata",
+            "hours": "10:00-18:00",
+            "institution": "AIIMS",
+            "focus": "assessment",
+        },
+    )
+    assert "signed up" in reply_text(saved)
+    storage = storage_of(env)
+    profile = await storage.profiles.get(ana.user.id)
+    assert profile is not None
+    assert (profile.career_stage, profile.hours, profile.focus) == (
+        CareerStage.MID_CAREER,
+        "10:00-18:00",
+        "assessment",
+    )
+    # Answers can change until the groups are made: the form now shows the new answers.
+    again = await ana.click(cohort.signup_message(), label="Join cohort")
+    assert again.modal is not None
+    defaults = form_defaults(again)
+    assert defaults["career_stage"] == "mid-career"
+    updated = await ana.submit_modal(again, {**defaults, "hours": "07:00-15:00"})
+    assert "Updated your answers" in reply_text(updated)
+    stored = await storage.cohorts.by_name(cohort.world.guild.id, "Spring")
+    assert stored is not None
+    members = await storage.cohorts.members(stored.id)
+    assert [(m.user_id, m.hours) for m in members] == [(ana.user.id, "07:00-15:00")]
+
+
+async def test_reshuffle_posts_another_split_of_the_same_quality(simcord_env: Env) -> None:
+    env = simcord_env
+    cohort = await signed_up(env, 12, group_size=4)
+    await cohort.mod.slash(cohort.world.lobby, "cohort form", cohort="Spring")
+    first_message = cohort.proposal_message()
+    first_id, first = await cohort.latest_proposal()
+    result = await cohort.mod.click(first_message, label="Reshuffle")
+    assert "another proposal" in reply_text(result)
+    second_id, second = await cohort.latest_proposal()
+    assert second_id != first_id
+    assert second.rank() == first.rank()
+    assert {frozenset(g.members) for g in second.groups} != {
+        frozenset(g.members) for g in first.groups
+    }
+    assert cohort.proposal_message().id != first_message.id
+    refreshed = cohort.world.lobby.history()
+    old = next(m for m in refreshed if m.id == first_message.id)
+    assert all(c.disabled for row in old.components for c in row.children)  # type: ignore[union-attr]
