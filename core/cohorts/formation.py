@@ -368,6 +368,67 @@ def _deal(
     return out
 
 
+def _common(problem: _Problem, members: list[int]) -> int:
+    """The slots every one of `members` can attend, as a bit set."""
+    mask = (1 << len(problem.starts)) - 1
+    for p in members:
+        mask &= problem.person_mask[p]
+    return mask
+
+
+def _score(problem: _Problem, members: list[int], mix: Mix) -> tuple[int, int]:
+    stages = [problem.people[p].stage for p in members]
+    spread = -stage_spread(stages) if mix is Mix.SIMILAR else 0
+    return (int(meets_rule(stages, mix)), spread)
+
+
+def _improve(problem: _Problem, chunks: list[list[int]], mix: Mix, rounds: int = 3) -> None:
+    """Swap people between groups (of any windows) while that makes more groups meet the
+    stage rule or, for `similar`, shrinks the stage spread, and both groups keep a common
+    slot. Sizes and who is placed never change."""
+    best = (1, 0)
+    for _ in range(rounds):
+        improved = False
+        scores = [_score(problem, chunk, mix) for chunk in chunks]
+        for a in range(len(chunks)):
+            for b in range(a + 1, len(chunks)):
+                if scores[a] == best and scores[b] == best:
+                    continue
+                if _swap_better(problem, chunks, a, b, scores, mix):
+                    improved = True
+        if not improved:
+            return
+
+
+def _swap_better(
+    problem: _Problem,
+    chunks: list[list[int]],
+    a: int,
+    b: int,
+    scores: list[tuple[int, int]],
+    mix: Mix,
+) -> bool:
+    first, second = chunks[a], chunks[b]
+    base = (scores[a][0] + scores[b][0], scores[a][1] + scores[b][1])
+    for i, p in enumerate(first):
+        for j, q in enumerate(second):
+            if problem.people[p].stage == problem.people[q].stage:
+                continue
+            new_first = [*first[:i], q, *first[i + 1 :]]
+            new_second = [*second[:j], p, *second[j + 1 :]]
+            score_first = _score(problem, new_first, mix)
+            score_second = _score(problem, new_second, mix)
+            total = (score_first[0] + score_second[0], score_first[1] + score_second[1])
+            if total <= base:
+                continue
+            if not (_common(problem, new_first) and _common(problem, new_second)):
+                continue
+            chunks[a], chunks[b] = new_first, new_second
+            scores[a], scores[b] = score_first, score_second
+            return True
+    return False
+
+
 def _place(
     problem: _Problem, members: list[int], duration: timedelta, rng: random.Random
 ) -> ProposedGroup | None:
@@ -482,12 +543,17 @@ def form_groups(
     if plan is None:
         plan = _solve_greedy(problem, windows, group_size, rng)
 
+    chunks = [
+        chunk
+        for count, members in plan
+        for chunk in _deal(problem, count, members, group_size, mix, rng)
+    ]
+    _improve(problem, chunks, mix)
     groups: list[ProposedGroup] = []
-    for count, members in plan:
-        for chunk in _deal(problem, count, members, group_size, mix, rng):
-            placed = _place(problem, chunk, duration, rng)
-            if placed is not None:
-                groups.append(placed)
+    for chunk in chunks:
+        placed = _place(problem, chunk, duration, rng)
+        if placed is not None:
+            groups.append(placed)
     groups.sort(key=lambda g: (g.start, g.members))
     in_group = {u for g in groups for u in g.members}
     for p, person in enumerate(people):
