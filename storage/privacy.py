@@ -155,6 +155,15 @@ class PrivacyRepository:
                 ),
                 booleans=("is_facilitator",),
             ),
+            "cohort_signups": _rows(
+                await one(
+                    "SELECT c.guild_id, c.name AS cohort_name, m.career_stage, m.timezone,"
+                    " m.hours, m.institution, m.focus, m.joined_at, m.updated_at"
+                    " FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id"
+                    " WHERE m.user_id = ? ORDER BY m.joined_at",
+                    (user_id,),
+                )
+            ),
             "groups_created": _rows(
                 await one(
                     "SELECT guild_id, name AS group_name, created_at FROM groups"

@@ -118,10 +118,15 @@ def proposal_embed(
         lines = [f"<@{u.user_id}>: {u.reason}" for u in proposal.unplaced]
         value = fit(lines, min(1024, max(100, EMBED_TOTAL - used - 100)))
         embed.add_field(name=f"Not placed ({len(proposal.unplaced)})", value=value, inline=False)
+    how = (
+        "Formed by the HiGHS solver."
+        if proposal.solver == "highs"
+        else "Formed by the greedy fallback (the solver had no answer in time)."
+    )
     if shown < len(proposal.groups):
-        embed.set_footer(text=f"{len(proposal.groups) - shown} more groups in proposal.txt")
+        embed.set_footer(text=f"{how} {len(proposal.groups) - shown} more groups in proposal.txt")
     else:
-        embed.set_footer(text="The whole proposal is also in proposal.txt")
+        embed.set_footer(text=f"{how} The whole proposal is also in proposal.txt")
     return embed
 
 

@@ -7,9 +7,17 @@ from zoneinfo import ZoneInfo
 
 from simcord import Env
 
+from bot import Settings
 from core.models import CareerStage
-from tests.e2e.cohort_helpers import form_defaults, make_cohort, signed_up
-from tests.e2e.helpers import channel_exists, reply_text, role_ids_of, storage_of
+from tests.e2e.cohort_helpers import (
+    STAGES,
+    ZONES,
+    answers_for,
+    form_defaults,
+    make_cohort,
+    signed_up,
+)
+from tests.e2e.helpers import channel_exists, reply_text, restart, role_ids_of, storage_of
 
 
 async def test_twenty_sign_up_and_their_groups_are_created_as_proposed(simcord_env: Env) -> None:
@@ -36,6 +44,19 @@ async def test_twenty_sign_up_and_their_groups_are_created_as_proposed(simcord_e
     assert [f.name.split(" · ")[0] for f in embed.fields] == [
         f"Spring {i + 1}" for i in range(len(proposal.groups))
     ]
+    # Each member with their stage and the slot in their own local time.
+    zones = {p.user.id: ZONES[i % 4] for i, p in enumerate(cohort.people)}
+    stages = {p.user.id: STAGES[i % 4] for i, p in enumerate(cohort.people)}
+    for field, proposed in zip(embed.fields, proposal.groups, strict=True):
+        assert proposed.slot_label in (field.name or "")
+        for user_id in proposed.members:
+            local = proposed.start.astimezone(ZoneInfo(zones[user_id])).strftime("%a %H:%M")
+            line = f"<@{user_id}> · {stages[user_id]} · {local} ({zones[user_id]})"
+            assert line in (field.value or "").splitlines()
+    assert "HiGHS" in (embed.footer.text or "")
+    assert message.attachments[0].filename == "proposal.txt"
+    text = (await message.attachments[0].read()).decode()
+    assert "p00" in text and "<@" not in text
 
     created = await cohort.mod.click(message, label="Create groups")
     assert "exist" in reply_text(created), reply_text(created)
@@ -167,3 +188,37 @@ async def test_reshuffle_posts_another_split_of_the_same_quality(simcord_env: En
     refreshed = cohort.world.lobby.history()
     old = next(m for m in refreshed if m.id == first_message.id)
     assert all(c.disabled for row in old.components for c in row.children)  # type: ignore[union-attr]
+
+
+async def test_status_names_who_left_a_field_empty(simcord_env: Env) -> None:
+    env = simcord_env
+    cohort = make_cohort(env, 2)
+    await cohort.open()
+    ana, ben = cohort.people
+    await cohort.join(ana, {**answers_for(0), "institution": "", "focus": ""})
+    await cohort.join(ben, answers_for(1))
+    status = reply_text(
+        await cohort.mod.slash(cohort.world.lobby, "cohort status", cohort="Spring")
+    )
+    assert "2 signed up" in status
+    assert f"<@{ana.user.id}>: institution, focus" in status
+    assert f"<@{ben.user.id}>" not in status
+
+
+async def test_a_form_opened_before_a_restart_is_saved_after_it(
+    simcord_env: Env, settings: Settings
+) -> None:
+    env = simcord_env
+    cohort = make_cohort(env, 1)
+    await cohort.open()
+    ana = cohort.people[0]
+    shown = await ana.click(cohort.signup_message(), label="Join cohort")
+    await restart(env, settings)
+    saved = await ana.submit_modal(shown, answers_for(0))
+    assert "signed up" in reply_text(saved)
+    stored = await storage_of(env).cohorts.by_name(cohort.world.guild.id, "Spring")
+    assert stored is not None
+    assert [m.user_id for m in await storage_of(env).cohorts.members(stored.id)] == [ana.user.id]
+    # The sign-up button itself works after the restart too.
+    again = await ana.click(cohort.signup_message(), label="Join cohort")
+    assert form_defaults(again)["timezone"] == answers_for(0)["timezone"]

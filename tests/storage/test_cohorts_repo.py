@@ -178,6 +178,10 @@ async def test_an_erasure_removes_a_persons_sign_ups(storage: Storage) -> None:
     await storage.cohorts.save_member(cohort.id, 5, ANSWERS, NOW)
     await storage.cohorts.save_member(cohort.id, 6, ANSWERS, NOW)
     assert await storage.privacy.has_data(5)
+    exported = await storage.privacy.export(5)
+    assert [(r["cohort_name"], r["hours"]) for r in exported["cohort_signups"]] == [
+        ("Spring", "08:00-18:00")
+    ]
     erasure = await storage.privacy.erase(5, NOW)
     assert erasure is not None and erasure.changed["cohort_members"] == 1
     assert [m.user_id for m in await storage.cohorts.members(cohort.id)] == [6]
