@@ -222,3 +222,23 @@ async def test_a_form_opened_before_a_restart_is_saved_after_it(
     # The sign-up button itself works after the restart too.
     again = await ana.click(cohort.signup_message(), label="Join cohort")
     assert form_defaults(again)["timezone"] == answers_for(0)["timezone"]
+
+
+async def test_the_proposal_lists_who_could_not_be_placed_and_why(simcord_env: Env) -> None:
+    env = simcord_env
+    cohort = make_cohort(env, 9)
+    await cohort.open(group_size=4)
+    for index, person in enumerate(cohort.people[:8]):
+        await cohort.join(person, answers_for(index))
+    owl = cohort.people[8]
+    await cohort.join(owl, {**answers_for(0), "timezone": "Asia/Tokyo", "hours": "09:00-11:00"})
+    await cohort.mod.slash(cohort.world.lobby, "cohort form", cohort="Spring")
+    embed = cohort.proposal_message().embeds[0]
+    assert "8 of 9 placed" in (embed.description or "")
+    (unplaced,) = [f for f in embed.fields if (f.name or "").startswith("Not placed")]
+    assert unplaced.value == (
+        f"<@{owl.user.id}>: no 90-minute window shared with enough people "
+        "(a group needs at least 3)"
+    )
+    _, proposal = await cohort.latest_proposal()
+    assert owl.user.id not in {u for g in proposal.groups for u in g.members}

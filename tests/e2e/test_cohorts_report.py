@@ -6,13 +6,15 @@ from __future__ import annotations
 import csv
 import io
 
-from simcord import Env
+from simcord import ChannelHandle, Env, MemberActor
 
 from tests.e2e.cohort_helpers import signed_up
 from tests.e2e.helpers import channel_by_id, refused, storage_of
 
 
-async def program_rows(env: Env, actor, where, **options: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+async def program_rows(
+    actor: MemberActor, where: ChannelHandle, **options: str
+) -> list[dict[str, str]]:
     result = await actor.slash(where, "report program", **options)
     assert result.ephemeral
     message = result.followups[-1] if result.followups else result.response
@@ -45,8 +47,8 @@ async def test_the_program_report_can_be_narrowed_to_a_cohort(simcord_env: Env) 
         await env.advance_time(60 * 3)
         await mod.leave_voice()
 
-    everything = await program_rows(env, mod, world.lobby)
+    everything = await program_rows(mod, world.lobby)
     assert sorted(r["group"] for r in everything) == ["Book Club", "Spring 1"]
-    narrowed = await program_rows(env, mod, world.lobby, cohort="spring")
+    narrowed = await program_rows(mod, world.lobby, cohort="spring")
     assert [r["group"] for r in narrowed] == ["Spring 1"]
     await refused(env, mod.slash(world.lobby, "report program", cohort="Winter"), "no cohort")
