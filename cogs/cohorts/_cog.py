@@ -150,13 +150,21 @@ class CohortsCog(commands.Cog):
         self.runner = PlanRunner(bot)
         # What someone typed in a refused form, to give it back to them (this process only).
         self._typed: dict[tuple[int, int], dict[str, str]] = {}
+        self._resuming: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
-        self.bot.ready_hooks.append(self.runner.resume_all)
+        self.bot.ready_hooks.append(self._resume)
 
     async def cog_unload(self) -> None:
-        if self.runner.resume_all in self.bot.ready_hooks:
-            self.bot.ready_hooks.remove(self.runner.resume_all)
+        if self._resume in self.bot.ready_hooks:
+            self.bot.ready_hooks.remove(self._resume)
+        if self._resuming is not None:
+            self._resuming.cancel()
+
+    async def _resume(self) -> None:
+        """Carry on with interrupted creations in the background: dozens of channels must not
+        hold up the other features' start-up or the timers."""
+        self._resuming = asyncio.create_task(self.runner.resume_all(), name="cohort-resume")
 
     # -- helpers -----------------------------------------------------------------------------
 
