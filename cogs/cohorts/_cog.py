@@ -550,6 +550,9 @@ class CohortsCog(commands.Cog):
                 if updated is not None:
                     await self._signup_message(updated)
         else:
+            if plan.finished_at is None:
+                require_bot_permissions(member.guild, "manage_roles", "manage_channels")
+                require_bot_permissions(member.guild, "manage_events")
             await defer(interaction)
         try:
             plan, groups, _ = await self.runner.run(cohort.id)
