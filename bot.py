@@ -67,6 +67,7 @@ COGS = (
     "cogs.sessions",
     "cogs.feedback",
     "cogs.reports",
+    "cogs.cohorts",
 )
 
 

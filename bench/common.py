@@ -45,6 +45,7 @@ class Size:
     interaction_warmup: int
     rearm_sessions: tuple[int, ...]
     feedback_submissions: int
+    cohort_sizes: tuple[int, ...]
 
     @classmethod
     def full(cls) -> Size:
@@ -59,6 +60,7 @@ class Size:
             interaction_warmup=3,
             rearm_sessions=(1_000, 5_000),
             feedback_submissions=2_000,
+            cohort_sizes=(40, 120, 200),
         )
 
     @classmethod
@@ -74,6 +76,7 @@ class Size:
             interaction_warmup=1,
             rearm_sessions=(50,),
             feedback_submissions=40,
+            cohort_sizes=(24,),
         )
 
 

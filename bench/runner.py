@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import feedback, handover, interaction, rearm, rest_calls
+from bench import cohorts, feedback, handover, interaction, rearm, rest_calls
 from bench.common import Result, Size, Target, load_average, machine_info, show
 
 Runner = Callable[[Size], Coroutine[Any, Any, Result]]
@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, Runner] = {
     "interaction": interaction.run,
     "rearm": rearm.run,
     "feedback": feedback.run,
+    "cohorts": cohorts.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 ROOT = Path(__file__).resolve().parent.parent

@@ -47,6 +47,10 @@ ones in your own time.
 **Reports**: facilitators use `/report session` and `/report group` (figures, a chart and \
 CSV files); moderators also `/report program`.
 
+**Cohorts**: moderators open sign-ups with `/cohort open`; people press **Join cohort**; \
+`/cohort form` proposes groups with a weekly time inside everyone's hours, and one press \
+creates them.
+
 **Your data**: `/mastermind privacy export` sends you everything stored about you; \
 `/mastermind privacy delete` erases it.
 

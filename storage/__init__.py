@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.cohorts import CohortRepository
 from storage.db import Database
 from storage.feedback import FeedbackRepository
 from storage.groups import GroupRepository
@@ -29,6 +30,7 @@ class Storage:
     schedules: ScheduleRepository
     reports: ReportRepository
     privacy: PrivacyRepository
+    cohorts: CohortRepository
 
     @classmethod
     def at(cls, path: Path | str) -> Storage:
@@ -43,6 +45,7 @@ class Storage:
             schedules=ScheduleRepository(db),
             reports=ReportRepository(db),
             privacy=PrivacyRepository(db),
+            cohorts=CohortRepository(db),
         )
 
     async def open(self) -> None:

@@ -3,7 +3,8 @@
 What an erasure does, table by table (a person is a Discord user id, the same in every guild;
 the erasure covers every guild):
 
-- `profiles`, `memberships`, `hotseat_history`, `voice_joins`: the person's rows are deleted.
+- `profiles`, `memberships`, `cohort_members`, `hotseat_history`, `voice_joins`,
+  `feedback_drafts`: the person's rows are deleted.
   A group left without a facilitator gets its longest-standing member as facilitator.
 - `feedback`: kept only as an anonymous rating: the id becomes the erasure's anonymous id, the
   form's text is removed, and how many resources and referrals it listed is kept in
@@ -108,6 +109,7 @@ class PrivacyRepository:
         checks = (
             ("profiles", "user_id"),
             ("memberships", "user_id"),
+            ("cohort_members", "user_id"),
             ("hotseat_history", "user_id"),
             ("feedback", "user_id"),
             ("feedback_drafts", "user_id"),
@@ -153,6 +155,15 @@ class PrivacyRepository:
                     (user_id,),
                 ),
                 booleans=("is_facilitator",),
+            ),
+            "cohort_signups": _rows(
+                await one(
+                    "SELECT c.guild_id, c.name AS cohort_name, m.career_stage, m.timezone,"
+                    " m.hours, m.institution, m.focus, m.joined_at, m.updated_at"
+                    " FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id"
+                    " WHERE m.user_id = ? ORDER BY m.joined_at",
+                    (user_id,),
+                )
             ),
             "groups_created": _rows(
                 await one(
@@ -312,6 +323,7 @@ class PrivacyRepository:
                 ]
             tables = (
                 "memberships",
+                "cohort_members",
                 "profiles",
                 "hotseat_history",
                 "voice_joins",

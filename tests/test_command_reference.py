@@ -48,7 +48,7 @@ async def test_every_command_and_option_is_in_the_reference(script: ModuleType) 
         for param in leaf.parameters:
             assert param.name in block
     assert "| `/session start <group> [format=standard] [turn_minutes (1–60)]" in block
-    assert "| `/report program` |" in block
+    assert "| `/report program [cohort]` |" in block
 
 
 def test_splice_replaces_only_the_text_between_the_markers(script: ModuleType) -> None:

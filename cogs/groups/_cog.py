@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -27,15 +26,14 @@ from cogs.common.replies import NO_PINGS, defer, reply
 from cogs.groups._channels import (
     GroupResources,
     apply_permissions,
-    create_resources,
     find_resources,
 )
+from cogs.groups._service import add_member, check_new_group, create_group
 from cogs.groups._views import RecreateButton
 from cogs.profiles import timezone_autocomplete
 from core import groups as rules
 from core.errors import UserError
 from core.models import Group, Membership, Profile
-from core.timeparse import parse_timezone
 
 if TYPE_CHECKING:
     from bot import MastermindBot
@@ -121,46 +119,12 @@ class GroupsCog(commands.Cog):
         timezone: str | None = None,
     ) -> None:
         member = guild_member(interaction)
-        clean = rules.clean_name(name)
-        if rules.has_mass_mention(clean):
-            raise UserError("A group name cannot contain @everyone, @here or a role mention.")
-        text = rules.clean_description(description)
-        rules.check_capacity(capacity)
-        zone = parse_timezone(timezone).key if timezone else None
-        if await self.bot.storage.groups.by_name(member.guild.id, clean) is not None:
-            raise UserError(f"There is already a group called **{clean}** here.")
-        require_bot_permissions(member.guild, "manage_roles", "manage_channels")
+        new = await check_new_group(self.bot, member.guild, name, description, capacity, timezone)
         await defer(interaction, ephemeral=False)
-        settings = await self.bot.storage.guilds.settings(member.guild.id)
-        made = await create_resources(
-            member.guild, clean, settings, reason=f"group created by {member} ({member.id})"
+        group, made = await create_group(
+            self.bot, member, new, reason=f"group created by {member} ({member.id})"
         )
-        assert made.role and made.category and made.text and made.voice
-        try:
-            group = await self.bot.storage.groups.create(
-                guild_id=member.guild.id,
-                name=clean,
-                description=text,
-                capacity=capacity,
-                timezone=zone,
-                role_id=made.role.id,
-                category_id=made.category.id,
-                text_channel_id=made.text.id,
-                voice_channel_id=made.voice.id,
-                created_by=member.id,
-                now=self.bot.clock(),
-            )
-        except BaseException as error:
-            for thing in (made.voice, made.text, made.category, made.role):
-                try:
-                    await thing.delete(reason="group could not be saved")
-                except discord.HTTPException:
-                    continue
-            if isinstance(error, sqlite3.IntegrityError):
-                # Someone created a group of the same name a moment earlier.
-                raise UserError(f"There is already a group called **{clean}** here.") from None
-            raise
-        await member.add_roles(made.role, reason=f"created {group.name}")
+        assert made.text and made.voice
         await reply(
             interaction,
             f"Created **{group.name}** with {made.text.mention} and {made.voice.mention}. "
@@ -348,18 +312,8 @@ class GroupsCog(commands.Cog):
         found = find_resources(member.guild, group)
         require_resources(group, found)
         require_bot_permissions(member.guild, "manage_roles")
-        added = await self.bot.storage.groups.add_member(
-            group.id, member.id, self.bot.clock(), capacity=group.capacity
-        )
-        if not added:
-            raise UserError(f"**{group.name}** is full ({group.capacity} members).")
         assert found.role is not None
-        try:
-            await member.add_roles(found.role, reason=f"joined {group.name}")
-        except BaseException:
-            await self.bot.storage.groups.remove_member(group.id, member.id)
-            raise
-        promoted = await self.bot.storage.groups.promote_if_leaderless(group.id)
+        promoted = await add_member(self.bot, group, member, found.role)
         lead = " They are its facilitator now." if promoted == member.id else ""
         if added_by is not None:
             await self._audit(added_by, "group.add", f"{group.name}: {member.mention}")

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.cohorts import cohort_autocomplete
 from cogs.common.access import (
     group_autocomplete,
     guild_member,
@@ -436,10 +437,25 @@ class ReportsCog(commands.Cog):
         )
 
     @report.command(name="program", description="Trends across every group (moderators)")
-    async def program_report(self, interaction: discord.Interaction) -> None:
+    @app_commands.describe(cohort="Only the groups formed from this cohort")
+    @app_commands.autocomplete(cohort=cohort_autocomplete)
+    async def program_report(
+        self, interaction: discord.Interaction, cohort: str | None = None
+    ) -> None:
         member = guild_member(interaction)
         await require_moderator(self.bot, member)
         ended = await self.bot.storage.reports.ended_sessions_of_guild(member.guild.id)
+        if cohort is not None:
+            found = await self.bot.storage.cohorts.by_name(member.guild.id, cohort)
+            if found is None:
+                raise UserError(f"There is no cohort called **{cohort}** here.")
+            group_ids = set(await self.bot.storage.cohorts.group_ids(found.id))
+            ended = [s for s in ended if s.group_id in group_ids]
+            if not ended:
+                raise UserError(
+                    f"No group of the cohort **{found.name}** has held a session yet, so "
+                    "there is nothing to report."
+                )
         if not ended:
             raise UserError("No group has held a session yet, so there is nothing to report.")
         await defer(interaction)

@@ -30,6 +30,7 @@ from core.models import Group
 from core.schedule import (
     DEFAULT_DURATION_MINUTES,
     MemberHours,
+    Recurrence,
     calendar_ics,
     discord_timestamp,
     find_slots,
@@ -182,27 +183,11 @@ class ScheduleCog(commands.Cog):
                 f"**{escape_markdown(found.name)}** has no time zone yet: give the meeting's "
                 "zone with the `timezone` option, e.g. `America/Toronto`."
             )
-        now = self.bot.clock()
-        rec = make_recurrence(weekday, time, every_weeks, duration, zone, now)
-        voice = member.guild.get_channel(found.voice_channel_id) if found.voice_channel_id else None
-        if not isinstance(voice, discord.VoiceChannel):
-            raise UserError(
-                f"The voice channel of **{escape_markdown(found.name)}** was deleted; a "
-                "facilitator can recreate it from `/group info`, then set the schedule."
-            )
-        require_bot_permissions(member.guild, "manage_events")
+        rec = make_recurrence(weekday, time, every_weeks, duration, zone, self.bot.clock())
+        self.check_can_schedule(member.guild, found)
         await defer(interaction)
-        repo = self.bot.storage.schedules
-        previous = await repo.get(found.id)
-        await repo.put(
-            group_id=found.id, guild_id=member.guild.id, recurrence=rec, set_by=member.id, now=now
-        )
-        event = await self.keeper.sync(found.id, refresh_event=True)
-        await record_action(
-            self.bot, member, "schedule.set", f"{found.name}: {format_recurrence(rec)}"
-        )
-        first = upcoming_meeting(rec, now, await repo.skipped(found.id))
-        verb = "Changed" if previous is not None else "Set"
+        event, first, changed = await self.apply_schedule(found, member, rec)
+        verb = "Changed" if changed else "Set"
         lines = [
             f"{verb} the schedule of **{escape_markdown(found.name)}**: {format_recurrence(rec)}."
         ]
@@ -214,12 +199,42 @@ class ScheduleCog(commands.Cog):
             lines.append("I could not create the Discord event yet; I will keep trying.")
         lines.append("Reminders will be posted in the group's channel 24 h and 15 min before.")
         await reply(interaction, "\n".join(lines))
+
+    def check_can_schedule(self, guild: discord.Guild, group: Group) -> None:
+        """Refuse before anything changes when the event cannot be made."""
+        voice = guild.get_channel(group.voice_channel_id) if group.voice_channel_id else None
+        if not isinstance(voice, discord.VoiceChannel):
+            raise UserError(
+                f"The voice channel of **{escape_markdown(group.name)}** was deleted; a "
+                "facilitator can recreate it from `/group info`, then set the schedule."
+            )
+        require_bot_permissions(guild, "manage_events")
+
+    async def apply_schedule(
+        self, group: Group, member: discord.Member, rec: Recurrence
+    ) -> tuple[discord.ScheduledEvent | None, datetime | None, bool]:
+        """Store the recurrence, make the Discord event, record the action and tell the
+        group: what `/schedule set` does, for other features too. Returns the event, the
+        first meeting, and whether an earlier schedule was replaced."""
+        now = self.bot.clock()
+        repo = self.bot.storage.schedules
+        previous = await repo.get(group.id)
+        await repo.put(
+            group_id=group.id, guild_id=member.guild.id, recurrence=rec, set_by=member.id, now=now
+        )
+        event = await self.keeper.sync(group.id, refresh_event=True)
+        await record_action(
+            self.bot, member, "schedule.set", f"{group.name}: {format_recurrence(rec)}"
+        )
+        first = upcoming_meeting(rec, now, await repo.skipped(group.id))
         if first is not None:
+            verb = "changed" if previous is not None else "set"
             await self._notice(
-                found,
-                f"📅 {member.mention} {verb.lower()} the meeting schedule: "
+                group,
+                f"📅 {member.mention} {verb} the meeting schedule: "
                 f"{format_recurrence(rec)}. Next meeting: {when(first)}.",
             )
+        return event, first, previous is not None
 
     @schedule.command(name="show", description="The group's schedule and next three meetings")
     @app_commands.autocomplete(group=group_autocomplete)
