@@ -41,7 +41,8 @@ AnnounceExtra = Callable[
 ]
 
 # Exactly what the bot does: roles and private channels for groups, messages with embeds and
-# files, server mute for the talking stick, scheduled events, and reading the channels it posts in.
+# files, server mute for the talking stick, scheduled events, reading the channels it posts in,
+# and deleting its own announcements in bulk after a session (Manage Messages).
 REQUIRED_PERMISSIONS = discord.Permissions(
     manage_roles=True,
     manage_channels=True,
@@ -50,6 +51,7 @@ REQUIRED_PERMISSIONS = discord.Permissions(
     embed_links=True,
     attach_files=True,
     read_message_history=True,
+    manage_messages=True,
     mute_members=True,
     connect=True,
     create_events=True,
@@ -89,6 +91,8 @@ def intents() -> discord.Intents:
     wanted.guilds = True
     wanted.members = True
     wanted.voice_states = True
+    # Message events (without their content) tell where the session panel is in its channel.
+    wanted.guild_messages = True
     wanted.polls = True
     wanted.guild_scheduled_events = True
     return wanted

@@ -13,6 +13,7 @@ from storage.privacy import PrivacyRepository
 from storage.profiles import ProfileRepository
 from storage.reports import ReportRepository
 from storage.schedules import ScheduleRepository
+from storage.session_messages import SessionMessageRepository
 from storage.sessions import SessionRepository
 
 
@@ -29,6 +30,7 @@ class Storage:
     schedules: ScheduleRepository
     reports: ReportRepository
     privacy: PrivacyRepository
+    session_messages: SessionMessageRepository
 
     @classmethod
     def at(cls, path: Path | str) -> Storage:
@@ -43,6 +45,7 @@ class Storage:
             schedules=ScheduleRepository(db),
             reports=ReportRepository(db),
             privacy=PrivacyRepository(db),
+            session_messages=SessionMessageRepository(db),
         )
 
     async def open(self) -> None:

@@ -30,6 +30,7 @@ from cogs.common.access import (
 from cogs.common.errors import handle_interaction_error
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, defer, reply
+from cogs.sessions._channel import ChannelKeeper
 from cogs.sessions._panel import announcement, panel_embed, summary_embed, warning
 from cogs.sessions._views import NoteModal, panel_view
 from core.errors import UserError
@@ -87,10 +88,13 @@ class SessionsCog(commands.Cog):
         self.service = bot.sessions
         self._panels: dict[int, tuple[int, int]] = {}
         self._render_tail: dict[int, asyncio.Future[None]] = {}
+        self.keeper = ChannelKeeper(self)
 
     async def cog_load(self) -> None:
         self.bot.timers.register(TIMER_KIND, self._on_due)
+        await self.keeper.cog_load()
         self.bot.ready_hooks.append(self._resume_live_sessions)
+        self.bot.ready_hooks.append(self.keeper.rearm)
         self.bot.archive_hooks.append(self._end_for_archive)
         self.bot.group_info_providers.append(self._info_fields)
 
@@ -221,12 +225,17 @@ class SessionsCog(commands.Cog):
                 await self._announce(text, group, state, effect)
         elif isinstance(effect, Warn):
             if isinstance(text, discord.TextChannel):
-                await text.send(
+                message = await text.send(
                     warning(effect.member_id, effect.deadline),
                     allowed_mentions=_only(effect.member_id),
                 )
+                await self.keeper.posted(state, message, "warning")
+                if self.keeper.must_repost(state):
+                    await self.keeper.repost(group, state)
         elif isinstance(effect, PanelChanged):
-            if not panel_done:
+            if self.keeper.must_repost_at_handover(state):
+                await self.keeper.repost(group, state)
+            elif not panel_done:
                 await self._update_panel(group, state)
         elif isinstance(effect, Mute | Unmute):
             await self._set_mute(guild, group, effect.member_id, isinstance(effect, Mute))
@@ -253,9 +262,12 @@ class SessionsCog(commands.Cog):
             view = discord.ui.View(timeout=None)
             for item in items[:25]:
                 view.add_item(item)
-            await text.send(content[:2000], allowed_mentions=_only(effect.member_id), view=view)
+            message = await text.send(
+                content[:2000], allowed_mentions=_only(effect.member_id), view=view
+            )
         else:
-            await text.send(content[:2000], allowed_mentions=_only(effect.member_id))
+            message = await text.send(content[:2000], allowed_mentions=_only(effect.member_id))
+        await self.keeper.posted(state, message, "announcement")
 
     async def _update_panel(self, group: Group, state: SessionState) -> None:
         """Show the latest saved state, not necessarily `state`: an edit that lands after a
@@ -273,7 +285,7 @@ class SessionsCog(commands.Cog):
             allowed_mentions=NO_PINGS,
         )
 
-    async def _post_panel(self, group: Group, state: SessionState) -> None:
+    async def _post_panel(self, group: Group, state: SessionState) -> discord.Message:
         guild = self.bot.get_guild(group.guild_id)
         channel = (
             guild.get_channel(group.text_channel_id) if guild and group.text_channel_id else None
@@ -291,6 +303,8 @@ class SessionsCog(commands.Cog):
         )
         await self.bot.storage.sessions.set_panel(state.session_id, channel.id, message.id)
         self._panels[state.session_id] = (channel.id, message.id)
+        self.keeper.panel_posted(state.session_id)
+        return message
 
     async def _set_mute(
         self, guild: discord.Guild, group: Group, member_id: int, mute: bool
@@ -313,7 +327,8 @@ class SessionsCog(commands.Cog):
     async def _finish(self, group: Group, state: SessionState, text: object) -> None:
         """The summary, then whatever other features do at the end (feedback). The panel was
         already updated by the PanelChanged that comes with every end. Each step stands alone:
-        one failing must not keep the others from happening."""
+        one failing must not keep the others from happening. The tidy comes a little later."""
+        self.keeper.session_ended(state)
         if isinstance(text, discord.TextChannel):
             notes = await self.bot.storage.sessions.notes(state.session_id)
             try:
@@ -357,6 +372,7 @@ class SessionsCog(commands.Cog):
                 self._arm(row.state)
                 continue
             try:
+                await self.keeper.recount(row.id)
                 if not guild.chunked:
                     # Who is in voice, and their Member objects, come from the member cache;
                     # right after connecting it may not be filled yet.
@@ -450,6 +466,11 @@ class SessionsCog(commands.Cog):
             )
         except Exception as error:
             await handle_interaction_error(interaction, error, "note form")
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Members' messages push the panel up too (no content is read: none is needed)."""
+        await self.keeper.on_message(message)
 
     # -- voice ------------------------------------------------------------------------------
 

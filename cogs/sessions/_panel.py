@@ -9,6 +9,7 @@ import discord
 from cogs.common.format import clock, fit, timestamp
 from core.models import Note
 from core.session import Phase, SessionState
+from core.session.progress import next_up, progress
 
 PHASE_LABELS = {
     Phase.CHECKIN: "Check-in",
@@ -82,18 +83,37 @@ def panel_embed(state: SessionState, group_name: str) -> discord.Embed:
         embed.add_field(
             name="Hot seat", value=f"<@{state.running.segment.speaker_id}> receives advice"
         )
-    upcoming = state.upcoming_speakers(3)
+    upcoming = next_up(state, 3)
     embed.add_field(
         name="Next",
-        value=", ".join(f"<@{member}>" for member in upcoming) or "last speaker",
+        value=" · ".join(f"<@{turn.speaker_id}> ({turn.what})" for turn in upcoming)
+        or "nobody: this is the last turn",
+        inline=False,
     )
     if state.hands:
         embed.add_field(
             name="Hands raised", value=" ".join(f"<@{member}>" for member in state.hands)
         )
+    embed.add_field(name="Progress", value=progress_line(state), inline=False)
     if state.stick:
         embed.set_footer(text="Talking stick on: only the floor holder is unmuted.")
     return embed
+
+
+def progress_line(state: SessionState) -> str:
+    """ "segment 7 of 15 · ends about 10:52", in each reader's own time."""
+    where = progress(state)
+    line = f"segment {where.position} of {where.total}"
+    if where.ends_about is not None:
+        line += f" · ends about {timestamp(where.ends_about, 't')}"
+    elif state.is_paused():
+        line += " · paused"
+    return line
+
+
+def pointer(jump_url: str) -> str:
+    """What an older panel says once a newer one is posted below it."""
+    return f"↪️ The session panel moved down to stay in sight: {jump_url}"
 
 
 def announcement(member_id: int, phase: Phase, deadline: datetime | None) -> str:

@@ -185,7 +185,9 @@ async def test_skip_and_move_reorder_the_queue(simcord_env: Env) -> None:
     result = await fay.slash(circle.text, "session move", member=cy, position=1)
     assert "position 1" in reply_text(result)
     assert live(env).upcoming_speakers(3) == [cy.id, ana.id, ben.id]
-    assert field(circle.panel(), "Next") == f"{cy.mention}, {ana.mention}, {ben.mention}"
+    assert field(circle.panel(), "Next") == (
+        f"{cy.mention} (turn) · {ana.mention} (turn) · {ben.mention} (turn)"
+    )
     await fay.slash(circle.text, "session move", member=ana, position=3)
     assert live(env).upcoming_speakers(3) == [cy.id, ben.id, ana.id]
 
