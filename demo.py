@@ -135,6 +135,7 @@ class Demo:
         self.start: datetime | None = None
         self.session_id: int | None = None
         self.seen: set[int] = set()
+        self.gone: set[int] = set()
         self.panel: dict[str, str] = {}
         self.panel_id: int | None = None
         self.feedback_content: str | None = None
@@ -307,13 +308,25 @@ class Demo:
     def show_new(self, text: ChannelHandle) -> None:
         """New messages in the group channel, then what changed on the panel."""
         history = text.history()
+        gone = self.seen - {m.id for m in history} - self.gone
+        if gone:
+            self.gone |= gone
+            print(
+                f"{self.clock()} (the bot tidies the channel: the meeting's {len(gone)} "
+                "announcements, warnings and earlier panels are deleted; the panel, the summary "
+                "and the feedback message stay)"
+            )
         for message in history:
             if message.id in self.seen:
                 continue
             self.seen.add(message.id)
             if message.id == self.panel_id or self.is_panel(message):
+                again = self.panel_id is not None
                 self.panel_id = message.id
-                self.show_panel(message, first=True)
+                if again:
+                    # Posted again at the bottom to stay in sight; the old one points to it.
+                    print(f"{INDENT} panel › posted again below, to stay in sight")
+                self.show_panel(message, first=not again)
                 continue
             self.show_message(message)
         panel = next((m for m in history if m.id == self.panel_id), None)
@@ -405,7 +418,10 @@ class Demo:
     def moment(self, unix: int, style: str) -> str:
         when = datetime.fromtimestamp(unix, UTC)
         now = self.env.now()
-        if style == "R" and self.start is not None and abs(when - now) <= timedelta(hours=2):
+        near = self.start is not None and abs(when - now) <= timedelta(hours=2)
+        if style in ("t", "T") and near:
+            return self.clock(when).strip("[]")
+        if style == "R" and near:
             return "at " + self.clock(when).strip("[]")
         if style == "R":
             return relative(when - now)

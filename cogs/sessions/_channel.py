@@ -75,17 +75,17 @@ class ChannelKeeper:
             return True  # there is none: posting it at /session start failed
         return self._below.get(state.session_id, 0) + coming > IN_SIGHT - 1
 
-    def must_repost_at_handover(self, state: SessionState) -> bool:
+    def ahead(self, state: SessionState) -> int:
         """At a hand-over, look one message ahead (the warning to come), so the panel never
         has to be posted again just for the warning: a re-post then replaces the panel edit."""
-        return self.must_repost(state, coming=1 if will_warn(state) else 0)
+        return 1 if will_warn(state) else 0
 
-    async def repost(self, group: Group, state: SessionState) -> None:
+    async def repost(self, group: Group, state: SessionState, *, coming: int = 0) -> None:
         """Post the panel again at the bottom; the old one becomes a pointer to it."""
         lock = self._locks.setdefault(state.session_id, asyncio.Lock())
         async with lock:
             latest = self.bot.sessions.get(state.session_id) or state
-            if not self.must_repost(latest):
+            if not self.must_repost(latest, coming=coming):
                 return  # someone else re-posted it meanwhile
             old = await self.cog._panel_location(state.session_id)
             message = await self.cog._post_panel(group, latest)

@@ -233,8 +233,9 @@ class SessionsCog(commands.Cog):
                 if self.keeper.must_repost(state):
                     await self.keeper.repost(group, state)
         elif isinstance(effect, PanelChanged):
-            if self.keeper.must_repost_at_handover(state):
-                await self.keeper.repost(group, state)
+            coming = self.keeper.ahead(state)
+            if self.keeper.must_repost(state, coming=coming):
+                await self.keeper.repost(group, state, coming=coming)
             elif not panel_done:
                 await self._update_panel(group, state)
         elif isinstance(effect, Mute | Unmute):
