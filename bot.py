@@ -237,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "run"
     if command == "demo":
+        if "--browser" in args[1:]:
+            from demo_browser import main as browser_demo
+
+            return browser_demo(args[1:])
         from demo import run_demo
 
         return run_demo()

@@ -13,6 +13,7 @@ SimCord is a test dependency: `pip install '.[test]'` (or `make demo`) installs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import logging
@@ -21,7 +22,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,13 @@ def _tolerant_stdout() -> None:
 
 
 async def _run() -> None:
+    async with simulated() as (env, bot):
+        await Demo(env, bot).run()
+
+
+@contextlib.asynccontextmanager
+async def simulated() -> AsyncIterator[tuple[Env, MastermindBot]]:
+    """The real bot against SimCord, on a temporary database, closed cleanly afterwards."""
     import simcord
 
     from bot import Settings, create_bot
@@ -117,7 +125,7 @@ async def _run() -> None:
         bot = create_bot(settings)
         try:
             async with simcord.run(bot) as env:
-                await Demo(env, bot).run()
+                yield env, bot
         finally:
             # SimCord detaches the bot without closing it; the database thread must stop
             # or the process would not exit.
