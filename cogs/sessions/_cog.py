@@ -31,7 +31,7 @@ from cogs.common.errors import handle_interaction_error
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, defer, reply
 from cogs.sessions._channel import ChannelKeeper
-from cogs.sessions._panel import announcement, panel_embed, summary_embed, warning
+from cogs.sessions._panel import announcement, namer, panel_embed, summary_embed, warning
 from cogs.sessions._views import NoteModal, panel_view
 from core.errors import UserError
 from core.models import Group
@@ -115,6 +115,9 @@ class SessionsCog(commands.Cog):
             raise UserError("That session's group no longer exists.")
         return group
 
+    def _panel_embed(self, state: SessionState, group: Group) -> discord.Embed:
+        return panel_embed(state, group.name, namer(self.bot.get_guild(group.guild_id)))
+
     async def _panel_location(self, session_id: int) -> tuple[int, int] | None:
         """(channel id, message id) of the session's panel, remembered after the first look:
         a hand-over must not reload the whole session just to find its panel."""
@@ -179,7 +182,7 @@ class SessionsCog(commands.Cog):
         changed = any(isinstance(e, PanelChanged) for e in transition.effects)
         if on_panel and changed and not interaction.response.is_done():
             await interaction.response.edit_message(
-                embed=panel_embed(transition.state, group.name), view=panel_view(transition.state)
+                embed=self._panel_embed(transition.state, group), view=panel_view(transition.state)
             )
             return True
         await reply(interaction, confirmation or "Done.")
@@ -281,7 +284,7 @@ class SessionsCog(commands.Cog):
             return
         latest = self.service.get(state.session_id) or state
         await channel.get_partial_message(panel[1]).edit(
-            embed=panel_embed(latest, group.name),
+            embed=self._panel_embed(latest, group),
             view=panel_view(latest),
             allowed_mentions=NO_PINGS,
         )
@@ -296,7 +299,7 @@ class SessionsCog(commands.Cog):
                 f"The text channel of **{group.name}** is gone; recreate it from `/group info`."
             )
         view = panel_view(state)
-        embed = panel_embed(state, group.name)
+        embed = self._panel_embed(state, group)
         message = await (
             channel.send(embed=embed, view=view, allowed_mentions=NO_PINGS)
             if view is not None

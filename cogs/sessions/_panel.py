@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import discord
+from discord.utils import escape_markdown, escape_mentions
 
 from cogs.common.format import clock, fit, timestamp
 from core.models import Note
@@ -59,8 +61,30 @@ def _agenda_lines(state: SessionState) -> list[str]:
     return lines
 
 
-def panel_embed(state: SessionState, group_name: str) -> discord.Embed:
-    """Names people with mentions, which never ping inside an embed."""
+Namer = Callable[[int], str]
+"""How the panel names a member (it never pings: nothing in an embed does)."""
+
+
+def mention(member_id: int) -> str:
+    return f"<@{member_id}>"
+
+
+def namer(guild: discord.Guild | None) -> Namer:
+    """Plain "@Name" text: a mention inside an embed shows as a raw `<@id>` on clients that
+    have not loaded that member (phones, often), and the panel must read well everywhere.
+    Someone the bot cannot see any more is still named by a mention."""
+
+    def name(member_id: int) -> str:
+        member = guild.get_member(member_id) if guild is not None else None
+        if member is None:
+            return mention(member_id)
+        return "@" + escape_mentions(escape_markdown(member.display_name))
+
+    return name
+
+
+def panel_embed(state: SessionState, group_name: str, name: Namer = mention) -> discord.Embed:
+    """Who holds the floor, who is next and for what, and how far along the meeting is."""
     ended = state.is_ended()
     embed = discord.Embed(
         title=f"{group_name} · session" + (" (ended)" if ended else ""),
@@ -78,22 +102,20 @@ def panel_embed(state: SessionState, group_name: str) -> discord.Embed:
     else:
         deadline = state.floor_deadline()
         when = f"ends {timestamp(deadline)}" if deadline else ""
-    embed.add_field(name="Floor", value=f"<@{floor.speaker_id}> · {phase}\n{when}", inline=False)
+    embed.add_field(name="Floor", value=f"{name(floor.speaker_id)} · {phase}\n{when}", inline=False)
     if state.response is not None and state.running is not None:
         embed.add_field(
-            name="Hot seat", value=f"<@{state.running.segment.speaker_id}> receives advice"
+            name="Hot seat", value=f"{name(state.running.segment.speaker_id)} receives advice"
         )
     upcoming = next_up(state, 3)
     embed.add_field(
         name="Next",
-        value=" · ".join(f"<@{turn.speaker_id}> ({turn.what})" for turn in upcoming)
+        value=" · ".join(f"{name(turn.speaker_id)} ({turn.what})" for turn in upcoming)
         or "nobody: this is the last turn",
         inline=False,
     )
     if state.hands:
-        embed.add_field(
-            name="Hands raised", value=" ".join(f"<@{member}>" for member in state.hands)
-        )
+        embed.add_field(name="Hands raised", value=" ".join(name(member) for member in state.hands))
     embed.add_field(name="Progress", value=progress_line(state), inline=False)
     if state.stick:
         embed.set_footer(text="Talking stick on: only the floor holder is unmuted.")

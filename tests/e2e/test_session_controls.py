@@ -18,6 +18,7 @@ from tests.e2e.session_helpers import (
     live,
     make_circle,
     segments,
+    shown,
     summary_of,
     unix,
 )
@@ -169,10 +170,10 @@ async def test_status_reposts_the_panel_at_the_bottom(simcord_env: Env) -> None:
     assert old.id not in [m.id for m in history]
     new = history[-1]
     assert new.id == circle.panel().id and new.id != old.id
-    assert fay.mention in floor_line(new)
+    assert shown(fay) in floor_line(new)
     await fay.click(new, label="Next")
     assert circle.messages()[-1].startswith(f"🎙️ {ana.mention}, it's your turn")
-    assert ana.mention in floor_line(circle.panel())
+    assert shown(ana) in floor_line(circle.panel())
 
 
 async def test_skip_and_move_reorder_the_queue(simcord_env: Env) -> None:
@@ -186,7 +187,7 @@ async def test_skip_and_move_reorder_the_queue(simcord_env: Env) -> None:
     assert "position 1" in reply_text(result)
     assert live(env).upcoming_speakers(3) == [cy.id, ana.id, ben.id]
     assert field(circle.panel(), "Next") == (
-        f"{cy.mention} (turn) · {ana.mention} (turn) · {ben.mention} (turn)"
+        f"{shown(cy)} (turn) · {shown(ana)} (turn) · {shown(ben)} (turn)"
     )
     await fay.slash(circle.text, "session move", member=ana, position=3)
     assert live(env).upcoming_speakers(3) == [cy.id, ben.id, ana.id]

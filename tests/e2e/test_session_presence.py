@@ -15,6 +15,7 @@ from tests.e2e.session_helpers import (
     live,
     make_circle,
     segments,
+    shown,
     summary_of,
     unix,
 )
@@ -137,7 +138,8 @@ async def test_speaker_who_does_not_come_back_loses_the_turn_after_60_seconds(
     handover = circle.text.history()[-1]
     assert handover.content.startswith(f"🔥 {following_actor.mention} is in the hot seat")
     assert handover.created_at == left_at + timedelta(seconds=60)
-    assert speaker.mention not in floor_line(circle.panel())
+    assert shown(speaker) not in floor_line(circle.panel())
+    assert shown(following_actor) in floor_line(circle.panel())
 
     await fay.slash(circle.text, "session end", group="Circle")
     rows = await segments(env)
