@@ -161,6 +161,7 @@ async def run(size: Size) -> Result:
         "panel_reposts": len(reposts) - 1,
         "pointer_edits": len(pointers),
         "tidy_calls": len(tidy),
+        "tidy_deleted": sum(len((e.json or {}).get("messages") or [1]) for e in tidy),
         "handover_calls": handover_calls,
         "bot_calls_total": bot_calls,
         "naive_countdown_edits": naive_calls,
@@ -203,7 +204,8 @@ async def run(size: Size) -> Result:
         "end_of_session",
         "REST calls at the session's own end",
         len(end_entries),
-        note=f"{len(tidy)} of them the tidy",
+        note=f"{len(tidy)} of them the tidy, deleting "
+        f"{sum(len((e.json or {}).get('messages') or [1]) for e in tidy)} messages",
     )
     result.add(
         "per_hour",
