@@ -125,8 +125,14 @@ class ChannelKeeper:
         self._below[session_id] = below
 
     async def on_message(self, message: discord.Message) -> None:
-        """A member wrote in a channel whose session panel must stay in sight."""
-        if message.guild is None or self.bot.user is None or message.author.id == self.bot.user.id:
+        """Someone wrote in a channel whose session panel must stay in sight: a member, or
+        the bot itself for another feature (a poll, a public answer to a command). The
+        session's own posts are counted as they are sent, not here."""
+        if message.guild is None or self.bot.user is None or message.flags.ephemeral:
+            return
+        if message.author.id == self.bot.user.id and not (
+            message.poll is not None or message.interaction_metadata is not None
+        ):
             return
         for session_id, (channel_id, _) in list(self.cog._panels.items()):
             if channel_id != message.channel.id:

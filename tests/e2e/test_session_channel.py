@@ -317,3 +317,39 @@ async def test_ending_by_hand_or_by_archiving_tidies_too(simcord_env: Env) -> No
     await env.advance_time(TIDY_DELAY.total_seconds())
     assert len(bot_posts(circle, before)) == 3
     assert len(bulk_deletes(env, circle)) == 2
+
+
+async def test_after_a_restart_the_panel_still_stays_in_sight(
+    simcord_env: Env, settings: Settings
+) -> None:
+    env = simcord_env
+    circle = await make_circle(env)
+    fay, ana, *_ = circle.everyone
+    await fay.slash(circle.text, "session start", group="Circle", order="joined")
+    await env.advance_time(3 * 120 - 30)  # six messages below the panel, the seventh to come
+    await ana.send(circle.text, "back in a second")
+    await restart(env, settings)
+    # The new bot reads where its panel is, and keeps it in sight from there.
+    segment = segment_id(env)
+    while is_live(env):
+        due = live(env).next_due()
+        assert due is not None
+        await env.advance_time((due - env.now()).total_seconds())
+        if is_live(env) and segment_id(env) != segment:
+            segment = segment_id(env)
+            assert_panel_in_sight(circle, f"segment {segment} after the restart")
+    assert [m.content for m in public(circle) if m.author.id == ana.id] == ["back in a second"]
+
+
+async def test_a_poll_during_the_session_counts_too(simcord_env: Env) -> None:
+    env = simcord_env
+    circle = await make_circle(env)
+    fay, ana, *_ = circle.everyone
+    await fay.slash(circle.text, "session start", group="Circle", format="roundrobin")
+    for n in range(IN_SIGHT - 2):
+        await ana.send(circle.text, f"message {n}")
+    result = await ana.slash(circle.text, "feedback poll", question="Next time?", options="A | B")
+    assert result.acknowledged
+    assert_panel_in_sight(circle, "after the poll")
+    await ana.send(circle.text, "one more")
+    assert_panel_in_sight(circle, "after one more message")
