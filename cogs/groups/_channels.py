@@ -33,7 +33,6 @@ BOT_ACCESS = discord.PermissionOverwrite(
     embed_links=True,
     attach_files=True,
     read_message_history=True,
-    manage_messages=True,
     connect=True,
     mute_members=True,
     manage_channels=True,
