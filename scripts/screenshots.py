@@ -13,6 +13,7 @@ as a member sees it:
 - `docs/checkin-steps.png`: a check-in at the next meeting, with last time's next steps and
   their `Done` / `Partly` / `Not yet` buttons;
 - `docs/feedback.png`: the feedback message after the meeting;
+- `docs/channel-after.png`: the group channel once the meeting is over and tidied;
 - `docs/report-chart.png`: the chart `/report session` attaches (the PNG the bot sends, saved
   as it is: the preview shows it shrunk into the report).
 
@@ -85,12 +86,18 @@ async def _shoot(browser: str, out: Path) -> list[Path]:
             target: Any,
             height: int,
             viewer: Any = None,
+            layout: str = "message",
         ) -> None:
             """One preview per picture, seen by `viewer` (an ephemeral reply is theirs)."""
             first = viewer or people["ana"]
             viewers = [first, *(m for m in members if m is not first)]
             async with env.preview(
-                text, viewers=viewers, layout="message", display="fixed", width=WIDTH, height=height
+                text,
+                viewers=viewers,
+                layout="channel" if layout == "channel" else "message",
+                display="fixed",
+                width=WIDTH,
+                height=height,
             ) as preview:
                 await preview.show(target)
                 path = out / name
@@ -125,6 +132,10 @@ async def _shoot(browser: str, out: Path) -> list[Path]:
             },
         )
         await shot("feedback.png", demo.feedback_message(text), 280)
+
+        # A minute after the end the channel is tidied: the panel, summary and feedback stay.
+        await until(MEETING + 120)
+        await shot("channel-after.png", demo.feedback_message(text), 900, layout="channel")
 
         report = await fay.slash(text, "report session", group="Circle")
         # The chart is the PNG the bot attaches, saved as it is: in the preview it is shown

@@ -337,7 +337,13 @@ class SessionsCog(commands.Cog):
             notes = await self.bot.storage.sessions.notes(state.session_id)
             try:
                 await text.send(
-                    embed=summary_embed(state, group.name, notes, self.bot.clock()),
+                    embed=summary_embed(
+                        state,
+                        group.name,
+                        notes,
+                        self.bot.clock(),
+                        namer(self.bot.get_guild(group.guild_id)),
+                    ),
                     allowed_mentions=NO_PINGS,
                 )
             except discord.HTTPException as error:

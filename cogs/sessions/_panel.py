@@ -158,22 +158,24 @@ def warning(member_id: int, deadline: datetime) -> str:
 
 
 def summary_embed(
-    state: SessionState, group_name: str, notes: list[Note], now: datetime
+    state: SessionState, group_name: str, notes: list[Note], now: datetime, name: Namer = mention
 ) -> discord.Embed:
     embed = discord.Embed(title=f"{group_name} · session summary", colour=discord.Colour.blue())
     attendance = state.attendance_seconds(now)
-    lines = [f"<@{member}> · {round(seconds / 60)} min" for member, seconds in attendance.items()]
+    lines = [
+        f"{name(member)} · {round(seconds / 60)} min" for member, seconds in attendance.items()
+    ]
     embed.add_field(name=f"Attendance ({len(attendance)})", value=fit(lines), inline=False)
     floor = state.floor_seconds()
     floor_lines = [
-        f"<@{member}> · {clock(seconds)}"
+        f"{name(member)} · {clock(seconds)}"
         for member, seconds in sorted(floor.items(), key=lambda item: -item[1])
         if seconds > 0
     ]
     embed.add_field(name="Time on the floor", value=fit(floor_lines), inline=False)
     note_lines = [
         f"**{note.kind}**"
-        + (f" for <@{note.for_member_id}>" if note.for_member_id else "")
+        + (f" for {name(note.for_member_id)}" if note.for_member_id else "")
         + f": {note.text}"
         for note in notes
     ]

@@ -20,9 +20,9 @@ from tests.e2e.session_helpers import (
     is_live,
     live,
     make_circle,
+    named,
     restart,
     segments,
-    shown,
     summary_of,
     unix,
 )
@@ -103,7 +103,7 @@ async def test_a_standard_session_keeps_its_panel_in_sight_and_tidies_up_after(
             handovers += 1
             panel = assert_panel_in_sight(circle, f"after hand-over {handovers}")
             speaker = next(p for p in circle.everyone if p.id == holder)
-            assert shown(speaker) in field(panel, "Floor")
+            assert named(speaker) in field(panel, "Floor")
             if handovers in (5, 6):
                 # Members talk in the channel too: the panel stays in sight all the same.
                 for n in range(3):
@@ -154,7 +154,7 @@ async def test_the_panel_says_who_is_next_for_what_and_when_the_meeting_ends(
     # check-in 4 × 2 min, one hot seat of 20 min (5 + 5 + 10), commitments 4 × 1 min
     panel = assert_panel_in_sight(circle, "start")
     assert field(panel, "Next") == (
-        f"{shown(ana)} (check-in) · {shown(ben)} (check-in) · {shown(cy)} (check-in)"
+        f"{named(ana)} (check-in) · {named(ben)} (check-in) · {named(cy)} (check-in)"
     )
     end = start + timedelta(minutes=8 + 20 + 4)
     assert field(panel, "Progress") == f"segment 1 of 11 · ends about <t:{unix(end)}:t>"
@@ -162,7 +162,7 @@ async def test_the_panel_says_who_is_next_for_what_and_when_the_meeting_ends(
     await env.advance_time(3 * 120)  # cy's check-in
     panel = assert_panel_in_sight(circle, "cy's check-in")
     assert field(panel, "Next") == (
-        f"{shown(fay)} (hot seat) · {shown(fay)} (commitments) · {shown(ana)} (commitments)"
+        f"{named(fay)} (hot seat) · {named(fay)} (commitments) · {named(ana)} (commitments)"
     )
     assert field(panel, "Progress").startswith("segment 4 of 11 · ends about")
 
@@ -194,7 +194,7 @@ async def test_old_panels_point_to_the_live_one_when_members_talk_a_lot(
     result = await fay.click(panel, label="Next")
     assert result.acknowledged
     holder = next(p for p in circle.everyone if p.id == live(env).floor_holder())
-    assert shown(holder) in field(assert_panel_in_sight(circle, "next"), "Floor")
+    assert named(holder) in field(assert_panel_in_sight(circle, "next"), "Floor")
 
 
 async def test_tidy_sessions_false_keeps_everything(simcord_env: Env) -> None:
