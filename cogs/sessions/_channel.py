@@ -49,6 +49,8 @@ class ChannelKeeper:
         self.bot: MastermindBot = cog.bot
         self._below: dict[int, int] = {}
         """Messages below the live panel, per live session."""
+        self._by_channel: dict[int, int] = {}
+        """The live session whose panel is in each channel (one per group channel)."""
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def cog_load(self) -> None:
@@ -56,8 +58,9 @@ class ChannelKeeper:
 
     # -- the panel in sight -----------------------------------------------------------------
 
-    def panel_posted(self, session_id: int) -> None:
+    def panel_posted(self, session_id: int, channel_id: int) -> None:
         self._below[session_id] = 0
+        self._by_channel[channel_id] = session_id
 
     async def posted(self, state: SessionState, message: discord.Message, kind: str) -> None:
         """One of the session's own transient messages is now below the panel."""
@@ -123,6 +126,7 @@ class ChannelKeeper:
             log.info("session %s: counting from the database: %s", session_id, error)
             below = await self.bot.storage.session_messages.count_after(session_id, panel[1])
         self._below[session_id] = below
+        self._by_channel[panel[0]] = session_id
 
     async def on_message(self, message: discord.Message) -> None:
         """Someone wrote in a channel whose session panel must stay in sight: a member, or
@@ -134,23 +138,25 @@ class ChannelKeeper:
             message.poll is not None or message.interaction_metadata is not None
         ):
             return
-        for session_id, (channel_id, _) in list(self.cog._panels.items()):
-            if channel_id != message.channel.id:
-                continue
-            state = self.bot.sessions.get(session_id)
-            if state is None:
-                continue
-            self._below[session_id] = self._below.get(session_id, 0) + 1
-            if self.must_repost(state):
-                try:
-                    await self.repost(await self.cog._group(state), state)
-                except discord.HTTPException as error:
-                    log.warning("session %s: could not post the panel again: %s", session_id, error)
+        session_id = self._by_channel.get(message.channel.id)
+        state = self.bot.sessions.get(session_id) if session_id is not None else None
+        if state is None:
+            return
+        self._below[state.session_id] = self._below.get(state.session_id, 0) + 1
+        if self.must_repost(state):
+            try:
+                await self.repost(await self.cog._group(state), state)
+            except discord.HTTPException as error:
+                log.warning(
+                    "session %s: could not post the panel again: %s", state.session_id, error
+                )
 
     # -- the tidy after the session ---------------------------------------------------------
 
     def session_ended(self, state: SessionState) -> None:
         self._below.pop(state.session_id, None)
+        for channel_id in [c for c, s in self._by_channel.items() if s == state.session_id]:
+            del self._by_channel[channel_id]
         self._locks.pop(state.session_id, None)
         ended = state.ended_at or self.bot.clock()
         self.bot.timers.schedule(TIDY_KIND, state.session_id, ended + TIDY_DELAY)

@@ -307,7 +307,7 @@ class SessionsCog(commands.Cog):
         )
         await self.bot.storage.sessions.set_panel(state.session_id, channel.id, message.id)
         self._panels[state.session_id] = (channel.id, message.id)
-        self.keeper.panel_posted(state.session_id)
+        self.keeper.panel_posted(state.session_id, channel.id)
         return message
 
     async def _set_mute(
