@@ -24,6 +24,7 @@ import discord
 
 from cogs.common.replies import NO_PINGS
 from cogs.sessions._panel import pointer
+from core.errors import UserError
 from core.models import Group
 from core.session import SessionState
 from core.session.progress import will_warn
@@ -146,7 +147,7 @@ class ChannelKeeper:
         if self.must_repost(state):
             try:
                 await self.repost(await self.cog._group(state), state)
-            except discord.HTTPException as error:
+            except (discord.HTTPException, UserError) as error:
                 log.warning(
                     "session %s: could not post the panel again: %s", state.session_id, error
                 )
