@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck unit bench demo invite clean
+.PHONY: run test check lint typecheck unit bench demo demo-browser screenshots invite clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ bench: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python bot.py demo
+
+demo-browser: $(STAMP)
+	$(BIN)/python bot.py demo --browser
+
+# Needs Chromium (Debian: apt-get install chromium); only for regenerating docs/*.png.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV)

@@ -42,7 +42,8 @@ AnnounceExtra = Callable[[Group, SessionState, Announce], Awaitable[list[Announc
 
 # Exactly what the bot does: roles and private channels for groups, messages with embeds and
 # files, server mute for the talking stick (and the audit log, to tell a moderator's mutes from
-# its own), scheduled events, and reading the channels it posts in.
+# its own), scheduled events, reading the channels it posts in, and deleting its own
+# announcements in bulk after a session (Manage Messages).
 REQUIRED_PERMISSIONS = discord.Permissions(
     view_audit_log=True,
     manage_roles=True,
@@ -52,6 +53,7 @@ REQUIRED_PERMISSIONS = discord.Permissions(
     embed_links=True,
     attach_files=True,
     read_message_history=True,
+    manage_messages=True,
     mute_members=True,
     connect=True,
     create_events=True,
@@ -92,6 +94,8 @@ def intents() -> discord.Intents:
     wanted.guilds = True
     wanted.members = True
     wanted.voice_states = True
+    # Message events (without their content) tell where the session panel is in its channel.
+    wanted.guild_messages = True
     wanted.polls = True
     wanted.guild_scheduled_events = True
     # Audit-log entries name who changed a member's server mute (the talking stick).
@@ -238,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "run"
     if command == "demo":
+        if "--browser" in args[1:]:
+            from demo_browser import main as browser_demo
+
+            return browser_demo(args[1:])
         from demo import run_demo
 
         return run_demo()

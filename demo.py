@@ -13,6 +13,7 @@ SimCord is a test dependency: `pip install '.[test]'` (or `make demo`) installs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import logging
@@ -21,7 +22,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,13 @@ def _tolerant_stdout() -> None:
 
 
 async def _run() -> None:
+    async with simulated() as (env, bot):
+        await Demo(env, bot).run()
+
+
+@contextlib.asynccontextmanager
+async def simulated() -> AsyncIterator[tuple[Env, MastermindBot]]:
+    """The real bot against SimCord, on a temporary database, closed cleanly afterwards."""
     import simcord
 
     from bot import Settings, create_bot
@@ -117,7 +125,7 @@ async def _run() -> None:
         bot = create_bot(settings)
         try:
             async with simcord.run(bot) as env:
-                await Demo(env, bot).run()
+                yield env, bot
         finally:
             # SimCord detaches the bot without closing it; the database thread must stop
             # or the process would not exit.
@@ -135,6 +143,7 @@ class Demo:
         self.start: datetime | None = None
         self.session_id: int | None = None
         self.seen: set[int] = set()
+        self.gone: set[int] = set()
         self.panel: dict[str, str] = {}
         self.panel_id: int | None = None
         self.feedback_content: str | None = None
@@ -307,13 +316,25 @@ class Demo:
     def show_new(self, text: ChannelHandle) -> None:
         """New messages in the group channel, then what changed on the panel."""
         history = text.history()
+        gone = self.seen - {m.id for m in history} - self.gone
+        if gone:
+            self.gone |= gone
+            print(
+                f"{self.clock()} (the bot tidies the channel: the meeting's {len(gone)} "
+                "announcements, warnings and earlier panels are deleted; the panel, the summary "
+                "and the feedback message stay)"
+            )
         for message in history:
             if message.id in self.seen:
                 continue
             self.seen.add(message.id)
             if message.id == self.panel_id or self.is_panel(message):
+                again = self.panel_id is not None
                 self.panel_id = message.id
-                self.show_panel(message, first=True)
+                if again:
+                    # Posted again at the bottom to stay in sight; the old one points to it.
+                    print(f"{INDENT} panel › posted again below, to stay in sight")
+                self.show_panel(message, first=not again)
                 continue
             self.show_message(message)
         panel = next((m for m in history if m.id == self.panel_id), None)
@@ -405,7 +426,10 @@ class Demo:
     def moment(self, unix: int, style: str) -> str:
         when = datetime.fromtimestamp(unix, UTC)
         now = self.env.now()
-        if style == "R" and self.start is not None and abs(when - now) <= timedelta(hours=2):
+        near = self.start is not None and abs(when - now) <= timedelta(hours=2)
+        if style in ("t", "T") and near:
+            return self.clock(when).strip("[]")
+        if style == "R" and near:
             return "at " + self.clock(when).strip("[]")
         if style == "R":
             return relative(when - now)

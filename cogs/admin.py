@@ -78,6 +78,7 @@ class AdminCog(commands.Cog):
         turn_minutes="Default hot-seat length in minutes (1-60)",
         feedback_days="How many days feedback stays open (1-30)",
         identified_exports="Name respondents in exports instead of pseudonyms",
+        tidy_sessions="Delete the bot's announcements and warnings when a session ends",
     )
     async def setup_command(
         self,
@@ -87,6 +88,7 @@ class AdminCog(commands.Cog):
         turn_minutes: app_commands.Range[int, 1, 60] | None = None,
         feedback_days: app_commands.Range[int, 1, 30] | None = None,
         identified_exports: bool | None = None,
+        tidy_sessions: bool | None = None,
     ) -> None:
         actor = guild_member(interaction)
         if not actor.guild_permissions.manage_guild:
@@ -113,6 +115,8 @@ class AdminCog(commands.Cog):
             changes["feedback_days"] = feedback_days
         if identified_exports is not None:
             changes["identified_exports"] = identified_exports
+        if tidy_sessions is not None:
+            changes["tidy_sessions"] = tidy_sessions
         previous = await self.bot.storage.guilds.settings(actor.guild.id)
         settings = await self.bot.storage.guilds.update_settings(actor.guild.id, changes)
         notes: list[str] = []
@@ -133,6 +137,10 @@ class AdminCog(commands.Cog):
         embed.add_field(name="Feedback open", value=f"{settings.feedback_days} days")
         embed.add_field(
             name="Exports", value="identified" if settings.identified_exports else "pseudonymous"
+        )
+        embed.add_field(
+            name="After a session",
+            value="announcements tidied away" if settings.tidy_sessions else "everything kept",
         )
         text = "Saved." if changes else "Current settings:"
         await reply(interaction, " ".join([text, *notes]), embed=embed)

@@ -28,6 +28,8 @@ class GuildSettings(BaseModel):
     turn_minutes: int | None = None
     feedback_days: int = 7
     identified_exports: bool = False
+    tidy_sessions: bool = True
+    """Delete the bot's announcements and warnings of a session once it has ended."""
 
 
 class Group(BaseModel):

@@ -14,6 +14,7 @@ from storage.privacy import PrivacyRepository
 from storage.profiles import ProfileRepository
 from storage.reports import ReportRepository
 from storage.schedules import ScheduleRepository
+from storage.session_messages import SessionMessageRepository
 from storage.sessions import SessionRepository
 
 
@@ -31,6 +32,7 @@ class Storage:
     reports: ReportRepository
     privacy: PrivacyRepository
     cohorts: CohortRepository
+    session_messages: SessionMessageRepository
 
     @classmethod
     def at(cls, path: Path | str) -> Storage:
@@ -46,6 +48,7 @@ class Storage:
             reports=ReportRepository(db),
             privacy=PrivacyRepository(db),
             cohorts=CohortRepository(db),
+            session_messages=SessionMessageRepository(db),
         )
 
     async def open(self) -> None:

@@ -15,6 +15,7 @@ _SETTING_FIELDS = (
     "turn_minutes",
     "feedback_days",
     "identified_exports",
+    "tidy_sessions",
 )
 
 
@@ -30,6 +31,7 @@ class GuildRepository:
             return GuildSettings(guild_id=guild_id)
         data: dict[str, Any] = dict(row)
         data["identified_exports"] = bool(data["identified_exports"])
+        data["tidy_sessions"] = bool(data["tidy_sessions"])
         return GuildSettings.model_validate(data)
 
     async def update_settings(self, guild_id: int, changes: dict[str, Any]) -> GuildSettings:

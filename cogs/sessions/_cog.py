@@ -30,7 +30,8 @@ from cogs.common.audit import record_if_moderating
 from cogs.common.errors import handle_interaction_error
 from cogs.common.forms import submitted_form
 from cogs.common.replies import NO_PINGS, defer, reply
-from cogs.sessions._panel import announcement, panel_embed, summary_message, warning
+from cogs.sessions._channel import ChannelKeeper
+from cogs.sessions._panel import announcement, namer, panel_embed, summary_message, warning
 from cogs.sessions._stick import (
     MuteLedger,
     edit_mute,
@@ -94,10 +95,13 @@ class SessionsCog(commands.Cog):
         self._panels: dict[int, tuple[int, int]] = {}
         self._render_tail: dict[int, asyncio.Future[None]] = {}
         self.mutes = MuteLedger(bot.clock)
+        self.keeper = ChannelKeeper(self)
 
     async def cog_load(self) -> None:
         self.bot.timers.register(TIMER_KIND, self._on_due)
+        await self.keeper.cog_load()
         self.bot.ready_hooks.append(self._resume_live_sessions)
+        self.bot.ready_hooks.append(self.keeper.rearm)
         self.bot.archive_hooks.append(self._end_for_archive)
         self.bot.group_info_providers.append(self._info_fields)
 
@@ -117,6 +121,9 @@ class SessionsCog(commands.Cog):
         if group is None:
             raise UserError("That session's group no longer exists.")
         return group
+
+    def _panel_embed(self, state: SessionState, group: Group) -> discord.Embed:
+        return panel_embed(state, group.name, namer(self.bot.get_guild(group.guild_id)))
 
     async def _panel_location(self, session_id: int) -> tuple[int, int] | None:
         """(channel id, message id) of the session's panel, remembered after the first look:
@@ -182,7 +189,7 @@ class SessionsCog(commands.Cog):
         changed = any(isinstance(e, PanelChanged) for e in transition.effects)
         if on_panel and changed and not interaction.response.is_done():
             await interaction.response.edit_message(
-                embed=panel_embed(transition.state, group.name), view=panel_view(transition.state)
+                embed=self._panel_embed(transition.state, group), view=panel_view(transition.state)
             )
             return True
         await reply(interaction, confirmation or "Done.")
@@ -228,12 +235,18 @@ class SessionsCog(commands.Cog):
                 await self._announce(text, group, state, effect)
         elif isinstance(effect, Warn):
             if isinstance(text, discord.TextChannel):
-                await text.send(
+                message = await text.send(
                     warning(effect.member_id, effect.deadline),
                     allowed_mentions=_only(effect.member_id),
                 )
+                await self.keeper.posted(state, message, "warning")
+                if self.keeper.must_repost(state):
+                    await self.keeper.repost(group, state)
         elif isinstance(effect, PanelChanged):
-            if not panel_done:
+            coming = self.keeper.ahead(state)
+            if self.keeper.must_repost(state, coming=coming):
+                await self.keeper.repost(group, state, coming=coming)
+            elif not panel_done:
                 await self._update_panel(group, state)
         elif isinstance(effect, Mute | Unmute):
             await self._set_mute(guild, group, effect.member_id, isinstance(effect, Mute))
@@ -262,13 +275,17 @@ class SessionsCog(commands.Cog):
             items.extend(more_items)
             follow_ups.extend(rest)
         if items:
-            await text.send(
+            message = await text.send(
                 content[:2000], allowed_mentions=_only(effect.member_id), view=_view(items)
             )
         else:
-            await text.send(content[:2000], allowed_mentions=_only(effect.member_id))
+            message = await text.send(content[:2000], allowed_mentions=_only(effect.member_id))
+        await self.keeper.posted(state, message, "announcement")
         for more_text, more_items in follow_ups:
-            await text.send(more_text[:2000], allowed_mentions=NO_PINGS, view=_view(more_items))
+            more = await text.send(
+                more_text[:2000], allowed_mentions=NO_PINGS, view=_view(more_items)
+            )
+            await self.keeper.posted(state, more, "announcement")
 
     async def _update_panel(self, group: Group, state: SessionState) -> None:
         """Show the latest saved state, not necessarily `state`: an edit that lands after a
@@ -281,12 +298,12 @@ class SessionsCog(commands.Cog):
             return
         latest = self.service.get(state.session_id) or state
         await channel.get_partial_message(panel[1]).edit(
-            embed=panel_embed(latest, group.name),
+            embed=self._panel_embed(latest, group),
             view=panel_view(latest),
             allowed_mentions=NO_PINGS,
         )
 
-    async def _post_panel(self, group: Group, state: SessionState) -> None:
+    async def _post_panel(self, group: Group, state: SessionState) -> discord.Message:
         guild = self.bot.get_guild(group.guild_id)
         channel = (
             guild.get_channel(group.text_channel_id) if guild and group.text_channel_id else None
@@ -296,7 +313,7 @@ class SessionsCog(commands.Cog):
                 f"The text channel of **{group.name}** is gone; recreate it from `/group info`."
             )
         view = panel_view(state)
-        embed = panel_embed(state, group.name)
+        embed = self._panel_embed(state, group)
         message = await (
             channel.send(embed=embed, view=view, allowed_mentions=NO_PINGS)
             if view is not None
@@ -304,6 +321,8 @@ class SessionsCog(commands.Cog):
         )
         await self.bot.storage.sessions.set_panel(state.session_id, channel.id, message.id)
         self._panels[state.session_id] = (channel.id, message.id)
+        self.keeper.panel_posted(state.session_id, channel.id)
+        return message
 
     async def _set_mute(
         self, guild: discord.Guild, group: Group, member_id: int, mute: bool
@@ -326,7 +345,8 @@ class SessionsCog(commands.Cog):
     async def _finish(self, group: Group, state: SessionState, text: object) -> None:
         """The summary, then whatever other features do at the end (feedback). The panel was
         already updated by the PanelChanged that comes with every end. Each step stands alone:
-        one failing must not keep the others from happening."""
+        one failing must not keep the others from happening. The tidy comes a little later."""
+        self.keeper.session_ended(state)
         if isinstance(text, discord.TextChannel):
             notes = await self.bot.storage.sessions.notes(state.session_id)
             try:
@@ -369,6 +389,7 @@ class SessionsCog(commands.Cog):
                 self._arm(row.state)
                 continue
             try:
+                await self.keeper.recount(row.id)
                 if not guild.chunked:
                     # Who is in voice, and their Member objects, come from the member cache;
                     # right after connecting it may not be filled yet.
@@ -470,6 +491,11 @@ class SessionsCog(commands.Cog):
             )
         except Exception as error:
             await handle_interaction_error(interaction, error, "note form")
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Members' messages push the panel up too (no content is read: none is needed)."""
+        await self.keeper.on_message(message)
 
     # -- voice ------------------------------------------------------------------------------
 

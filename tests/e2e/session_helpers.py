@@ -106,6 +106,13 @@ def labels(message: discord.Message) -> list[str]:
     return [c.label or "" for row in message.components for c in row.children]  # type: ignore[attr-defined]
 
 
+def named(actor: MemberActor) -> str:
+    """How the panel names a member: "@" and their display name, as plain text."""
+    member = actor.member
+    assert member is not None, f"{actor.name} is not in the bot's member cache"
+    return f"@{member.display_name}"
+
+
 def floor_line(message: discord.Message) -> str:
     """The panel's "Floor" field."""
     embed = message.embeds[0]

@@ -53,6 +53,7 @@ async def test_setup_stores_validated_settings_for_server_managers_only(
         "Default turn": "format default",
         "Feedback open": "7 days",
         "Exports": "pseudonymous",
+        "After a session": "announcements tidied away",
     }
 
     result = await boss.slash(
@@ -63,6 +64,7 @@ async def test_setup_stores_validated_settings_for_server_managers_only(
         turn_minutes=12,
         feedback_days=10,
         identified_exports=True,
+        tidy_sessions=False,
     )
     assert result.ephemeral and reply_text(result).startswith("Saved.")
     assert fields(reply_embed(result)) == {
@@ -71,15 +73,18 @@ async def test_setup_stores_validated_settings_for_server_managers_only(
         "Default turn": "12 min",
         "Feedback open": "10 days",
         "Exports": "identified",
+        "After a session": "everything kept",
     }
     stored = await storage_of(env).guilds.settings(world.guild.id)
     assert (stored.moderator_role_id, stored.log_channel_id) == (moderators.id, log.id)
     assert (stored.turn_minutes, stored.feedback_days, stored.identified_exports) == (12, 10, True)
+    assert stored.tidy_sessions is False
 
     # A partial change keeps the rest.
     await boss.slash(world.lobby, "mastermind setup", identified_exports=False)
     stored = await storage_of(env).guilds.settings(world.guild.id)
     assert (stored.turn_minutes, stored.identified_exports) == (12, False)
+    assert stored.tidy_sessions is False
 
     # Out-of-range numbers never reach the bot: Discord refuses them from the declared range.
     for options in ({"turn_minutes": 0}, {"turn_minutes": 61}, {"feedback_days": 31}):

@@ -14,7 +14,7 @@ from tests.e2e.helpers import (
     message_payloads,
     reply_text,
 )
-from tests.e2e.session_helpers import field, make_circle, summary_of
+from tests.e2e.session_helpers import field, make_circle, named, summary_of
 from tests.e2e.test_feedback import feedback_message, run_short_session
 from tests.e2e.test_feedback_steps import latest_starting, start_standard
 
@@ -162,5 +162,5 @@ async def test_a_summary_whose_notes_fit_has_no_file(simcord_env: Env) -> None:
     await ana.slash(circle.text, "session note", kind="insight", text="Ask the learners")
     await fay.slash(circle.text, "session end", group="Circle")
     summary = summary_of(circle)
-    assert field(summary, "Notes (1)") == f"**insight** for {fay.mention}: Ask the learners"
+    assert field(summary, "Notes (1)") == f"**insight** for {named(fay)}: Ask the learners"
     assert summary.attachments == []

@@ -49,6 +49,13 @@ async def test_steps_come_back_at_the_next_check_in_and_buttons_mark_them(
     fay, ana, ben, _cy, dee = circle.everyone
     await dee.leave_voice()  # a member, but not taking part
     storage = bot_of_env(env).storage.feedback
+    # The check-in message is pressed again long after its session ended: the server keeps
+    # session messages instead of tidying them away.
+    managers = circle.world.guild.create_role(
+        "Managers", permissions=discord.Permissions(manage_guild=True)
+    )
+    boss = circle.world.person("boss", roles=[managers])
+    await boss.slash(circle.world.lobby, "mastermind setup", tidy_sessions=False)
 
     # Session 1: the commitments round invites each speaker to record next steps.
     await start_standard(circle)

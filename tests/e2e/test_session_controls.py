@@ -17,6 +17,7 @@ from tests.e2e.session_helpers import (
     labels,
     live,
     make_circle,
+    named,
     segments,
     summary_of,
     unix,
@@ -116,11 +117,11 @@ async def test_notes_and_the_end_button_give_a_summary(simcord_env: Env) -> None
 
     summary = summary_of(circle)
     assert summary.embeds[0].fields[0].name == "Attendance (4)"
-    assert field(summary, "Attendance").count("<@") == 4
-    assert f"{fay.mention} · 5:00" in field(summary, "Time on the floor")
+    assert all(named(p) in field(summary, "Attendance") for p in circle.everyone)
+    assert f"{named(fay)} · 5:00" in field(summary, "Time on the floor")
     notes = field(summary, "Notes")
-    assert f"**resource** for {fay.mention}: Kern's six steps" in notes
-    assert f"**referral** for {cy.mention}: Dr Lee, sim lab" in notes
+    assert f"**resource** for {named(fay)}: Kern's six steps" in notes
+    assert f"**referral** for {named(cy)}: Dr Lee, sim lab" in notes
 
     stored = await bot_of(env).storage.sessions.notes(1)
     assert [(n.author_id, n.for_member_id, n.kind, n.text) for n in stored] == [
@@ -169,10 +170,10 @@ async def test_status_reposts_the_panel_at_the_bottom(simcord_env: Env) -> None:
     assert old.id not in [m.id for m in history]
     new = history[-1]
     assert new.id == circle.panel().id and new.id != old.id
-    assert fay.mention in floor_line(new)
+    assert named(fay) in floor_line(new)
     await fay.click(new, label="Next")
     assert circle.messages()[-1].startswith(f"🎙️ {ana.mention}, it's your turn")
-    assert ana.mention in floor_line(circle.panel())
+    assert named(ana) in floor_line(circle.panel())
 
 
 async def test_skip_and_move_reorder_the_queue(simcord_env: Env) -> None:
@@ -185,7 +186,9 @@ async def test_skip_and_move_reorder_the_queue(simcord_env: Env) -> None:
     result = await fay.slash(circle.text, "session move", member=cy, position=1)
     assert "position 1" in reply_text(result)
     assert live(env).upcoming_speakers(3) == [cy.id, ana.id, ben.id]
-    assert field(circle.panel(), "Next") == f"{cy.mention}, {ana.mention}, {ben.mention}"
+    assert field(circle.panel(), "Next") == (
+        f"{named(cy)} (turn) · {named(ana)} (turn) · {named(ben)} (turn)"
+    )
     await fay.slash(circle.text, "session move", member=ana, position=3)
     assert live(env).upcoming_speakers(3) == [cy.id, ben.id, ana.id]
 

@@ -44,6 +44,7 @@ async def test_every_message_pings_at_most_the_floor_holder(simcord_env: Env) ->
         for r in env.http_requests[cursor:]
         if r.path.startswith(f"/channels/{circle.text.id}/messages")
         and r.method in ("POST", "PATCH")
+        and not r.path.endswith("/bulk-delete")  # the tidy after the session sends no text
     ]
     assert len(posts) > 20
     pinged: list[int] = []

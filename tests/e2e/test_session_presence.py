@@ -14,6 +14,7 @@ from tests.e2e.session_helpers import (
     is_live,
     live,
     make_circle,
+    named,
     segments,
     summary_of,
     unix,
@@ -74,7 +75,7 @@ async def test_late_joiner_gets_checkin_and_commitments_but_no_hot_seat(simcord_
     assert zed.id not in {r["speaker_id"] for r in rows}
     summary = summary_of(circle)
     attendance = field(summary, "Attendance")
-    assert dan.mention in attendance and zed.mention not in attendance
+    assert named(dan) in attendance and named(zed) not in attendance
     assert summary.embeds[0].fields[0].name == "Attendance (5)"
 
 
@@ -137,7 +138,8 @@ async def test_speaker_who_does_not_come_back_loses_the_turn_after_60_seconds(
     handover = circle.text.history()[-1]
     assert handover.content.startswith(f"🔥 {following_actor.mention} is in the hot seat")
     assert handover.created_at == left_at + timedelta(seconds=60)
-    assert speaker.mention not in floor_line(circle.panel())
+    assert named(speaker) not in floor_line(circle.panel())
+    assert named(following_actor) in floor_line(circle.panel())
 
     await fay.slash(circle.text, "session end", group="Circle")
     rows = await segments(env)

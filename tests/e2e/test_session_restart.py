@@ -16,6 +16,7 @@ from tests.e2e.session_helpers import (
     live,
     make_circle,
     muted,
+    named,
     restart,
     segments,
     unix,
@@ -57,7 +58,7 @@ async def test_restart_mid_turn_keeps_the_deadline_and_the_old_panel_works(
     assert circle.messages()[-1].startswith(f"💡 Advice for {fay.mention}")
     await ben.click(panel, label="Raise hand")
     assert circle.messages()[-1].startswith(f"✋ {ben.mention}, you have the floor")
-    assert ben.mention in floor_line(circle.panel())
+    assert named(ben) in floor_line(circle.panel())
     await ben.click(panel, label="Next")
     assert circle.messages()[-1].startswith(f"💡 Advice for {fay.mention}")
 

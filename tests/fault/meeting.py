@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import discord
 from simcord import Env
 
 from bot import MastermindBot
@@ -54,6 +55,7 @@ GAP = 300
 """Virtual seconds between two runs, so one run's messages never mix with the next one's."""
 
 _TIMESTAMP = re.compile(r"<t:(\d+):([a-zA-Z])>")
+_JUMP = re.compile(r"https://discord\.com/channels/\d+/\d+/\d+")
 
 
 def bot_of(env: Env) -> MastermindBot:
@@ -71,12 +73,27 @@ def offset(moment: datetime | str | None, start: datetime) -> float | None:
 
 
 def relative(text: str, start: datetime) -> str:
-    """Discord timestamps in `text` as seconds from `start`."""
+    """Discord timestamps in `text` as seconds from `start`, links to messages as `<link>`."""
 
     def repl(match: re.Match[str]) -> str:
         return f"<t:+{int(match[1]) - int(start.timestamp())}:{match[2]}>"
 
-    return _TIMESTAMP.sub(repl, text)
+    return _JUMP.sub("<link>", _TIMESTAMP.sub(repl, text))
+
+
+def _pointer(message: discord.Message) -> bool:
+    return message.content.startswith("↪️ The session panel moved down")
+
+
+async def keep_session_messages(circle: Circle) -> None:
+    """These runs compare what a meeting posts, so the server keeps it instead of tidying it
+    away after each session (`/mastermind setup tidy_sessions:false`)."""
+    world = circle.world
+    managers = world.guild.create_role(
+        "Managers", permissions=discord.Permissions(manage_guild=True)
+    )
+    boss = world.person("boss", roles=[managers])
+    await boss.slash(world.lobby, "mastermind setup", tidy_sessions=False)
 
 
 @dataclass(frozen=True)
@@ -87,7 +104,8 @@ class Outcome:
     segments: list[tuple[Any, ...]]
     attendance: list[tuple[Any, ...]]
     messages: list[tuple[Any, ...]]
-    """(offset, content, embed titles) of everything posted in the run but the panel."""
+    """(offset, content, embed titles) of everything posted in the run but the panel (and the
+    earlier panels, which point to it)."""
     ended_after: float | None
     end_reason: str | None
     panel_title: str | None
@@ -129,7 +147,7 @@ async def outcome(
             tuple(e.title for e in m.embeds),
         )
         for m in circle.text.history()
-        if start <= m.created_at < until and m.id != row.panel_message_id
+        if start <= m.created_at < until and m.id != row.panel_message_id and not _pointer(m)
     ]
     panel_title = None
     if row.panel_message_id is not None:

@@ -23,6 +23,7 @@ from tests.fault.meeting import (
     Plan,
     advance_to,
     bot_of,
+    keep_session_messages,
     outcome,
     start_meeting,
 )
@@ -120,9 +121,8 @@ async def check_meeting_survives(
         lost = [m for m in clean.messages if m[0] == step] if posts_failed else []
         assert run.messages == [m for m in clean.messages if m not in lost], where
 
-        if posts_failed and step == 0:
-            assert run.panel_title is None, where  # the panel could not be posted
-        elif edits_failed and step == plan.duration:
+        # A panel that could not be posted at the start is posted at the next hand-over.
+        if edits_failed and step == plan.duration:
             assert run.panel_title == "Circle · session", where  # its last edit failed
         else:
             assert run.panel_title == "Circle · session (ended)", where
@@ -143,11 +143,13 @@ async def check_meeting_survives(
 @pytest.mark.parametrize("status", [500, 429, 403])
 async def test_every_step_of_a_standard_meeting(simcord_env: Env, status: int) -> None:
     circle = await make_circle(simcord_env, ("fay", "ana", "ben"))
+    await keep_session_messages(circle)
     await check_meeting_survives(simcord_env, circle, STANDARD, status, MODES["both"])
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
 async def test_every_step_of_a_round_robin(simcord_env: Env, mode: str) -> None:
     circle = await make_circle(simcord_env, ("fay", "ana", "ben"))
+    await keep_session_messages(circle)
     for status in (500, 429, 403):
         await check_meeting_survives(simcord_env, circle, ROUNDROBIN, status, MODES[mode])

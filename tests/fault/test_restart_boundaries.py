@@ -22,6 +22,7 @@ from tests.fault.meeting import (
     Outcome,
     advance_to,
     bot_of,
+    keep_session_messages,
     outcome,
     start_meeting,
 )
@@ -70,6 +71,7 @@ async def test_restart_at_every_boundary_changes_nothing(
 ) -> None:
     env = simcord_env
     circle = await make_circle(env, ("fay", "ana", "ben"))
+    await keep_session_messages(circle)
     _, ana, ben = circle.everyone
 
     clean = await meeting(env, circle, settings, None)
