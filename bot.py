@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cogs.common.errors import MastermindTree
 from cogs.common.forms import OpenForms
+from cogs.common.outbox import Outbox
 from core.models import Group
 from core.session import Announce, SessionState
 from core.session.service import SessionService
@@ -119,6 +120,8 @@ class MastermindBot(commands.Bot):
         # Live sessions belong to the bot, not to one cog: feedback asks who is taking part.
         self.sessions = SessionService(self.storage.sessions)
         self.open_forms = OpenForms()
+        # Every Discord side effect that follows a state change is delivered from here.
+        self.outbox = Outbox(self)
         self._ready_once = False
         self.group_info_providers: list[InfoProvider] = []
         self.archive_hooks: list[ArchiveHook] = []
@@ -154,8 +157,15 @@ class MastermindBot(commands.Bot):
         for guild in self.guilds:
             if not guild.chunked:
                 await guild.chunk()
-        for hook in self.ready_hooks:
-            await hook()
+        try:
+            for hook in self.ready_hooks:
+                await hook()
+        finally:
+            # What was written but not delivered before a restart goes out now, collapsed.
+            try:
+                await self.outbox.start()
+            except Exception:
+                log.exception("the outbox could not resume its deliveries")
         # What start-up loaded (live sessions, caches) lives as long as the process: moving it
         # out of the collector's generations keeps full collections short.
         gc.collect()
@@ -166,6 +176,7 @@ class MastermindBot(commands.Bot):
     async def close(self) -> None:
         try:
             await self.timers.stop()
+            await self.outbox.stop()
             await super().close()
         finally:
             await self.storage.close()

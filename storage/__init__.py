@@ -10,6 +10,7 @@ from storage.db import Database
 from storage.feedback import FeedbackRepository
 from storage.groups import GroupRepository
 from storage.guilds import GuildRepository
+from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
 from storage.profiles import ProfileRepository
 from storage.reports import ReportRepository
@@ -33,6 +34,7 @@ class Storage:
     privacy: PrivacyRepository
     cohorts: CohortRepository
     session_messages: SessionMessageRepository
+    outbox: OutboxRepository
 
     @classmethod
     def at(cls, path: Path | str) -> Storage:
@@ -49,6 +51,7 @@ class Storage:
             privacy=PrivacyRepository(db),
             cohorts=CohortRepository(db),
             session_messages=SessionMessageRepository(db),
+            outbox=OutboxRepository(db),
         )
 
     async def open(self) -> None:

@@ -1,0 +1,311 @@
+"""Delivers the outbox: every Discord side effect that follows a state change, exactly once.
+
+How a feature uses it (the API):
+
+1. Register a kind once, at `cog_load`::
+
+       bot.outbox.register("reminder.post", self._deliver_reminder, permission="Send Messages")
+
+   `permission` is what a 403 means for this kind; it is named to the group's facilitators.
+
+2. Write rows *in the transaction of the change they follow*, from storage::
+
+       async with db.transaction() as conn:
+           ...  # the change
+           ids = await storage.outbox.insert(conn, [Outgoing(kind, scope, guild_id, payload)], now)
+
+   (or `storage.outbox.add(items, now)` when there is no other change). `scope` orders
+   delivery: rows of one scope are delivered one after another in `id` order, a row that is
+   being retried holds back the rest of its scope; different scopes are independent. Use
+   `"session:<id>"`, `"group:<id>"`, `"schedule:<id>"`. Put `"group_id"` (and, when there is
+   one, `"channel_id"`) in the payload, so a refusal can be reported to the right people.
+
+3. After the commit, `bot.outbox.kick(scope)` starts delivery (start-up delivers whatever is
+   left over by itself).
+
+4. The handler gets a `Delivery` and returns the id of the message it created (or None). A
+   message create passes `nonce=delivery.nonce()` (`delivery.nonce(n)` for its n-th message),
+   which discord.py 2.7.1 sends with `enforce_nonce: true`, so Discord drops the create when a
+   previous attempt of the same row did land. It raises `Wait(key)` to put the row aside
+   until `bot.outbox.release(key)` (e.g. an unmute waiting until the member is in voice), or
+   anything else to fail:
+
+   - 429, 5xx, a timeout or a dropped connection: retried with backoff (2 s doubling up to
+     5 min, on the bot's clock, so virtual time drives it), for up to 24 h;
+   - 403 or 404: given up, and the group's facilitators are told once per channel and
+     permission (in the group's channel, or by DM when the bot cannot post there);
+   - anything else (a bug): given up and logged, never retried in a loop.
+
+A row is delivered at most once by this process: one worker per scope, and an attempt is
+counted in the database before it is made. After a crash a row that was being delivered is
+delivered again, with the same nonce. `register_collapse(prefix, collapse)` lets a feature
+drop rows that a later row supersedes before a backlog is delivered (at start-up and after
+an outage); `collapse(scope, rows)` returns the ids to drop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from core.outbox import nonce, retry_at
+from storage.outbox import OutboxRow
+
+if TYPE_CHECKING:
+    from bot import MastermindBot
+
+log = logging.getLogger(__name__)
+
+TIMER_KIND = "outbox"
+
+
+class Wait(Exception):
+    """Raised by a handler: put the row aside until `key` is released."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    row: OutboxRow
+    attempt: int
+    """1 for the first attempt; more after retries or a restart."""
+
+    def nonce(self, part: int = 0) -> str:
+        return nonce(self.row.id, part)
+
+
+Handler = Callable[[Delivery], Awaitable[int | None]]
+Collapse = Callable[[str, list[OutboxRow]], Awaitable[list[int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    handler: Handler
+    permission: str
+    what: str
+
+
+class Outbox:
+    def __init__(self, bot: MastermindBot) -> None:
+        self.bot = bot
+        self._kinds: dict[str, Kind] = {}
+        self._collapse: dict[str, Collapse] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._dirty: set[str] = set()
+        self._noticed: set[int] | None = None
+        self._started = False
+        bot.timers.register(TIMER_KIND, self._on_retry_due)
+        self.delivered = 0
+        """Rows delivered since start-up (the benchmarks read it)."""
+
+    # -- registration -----------------------------------------------------------------------
+
+    def register(
+        self, kind: str, handler: Handler, *, permission: str = "Send Messages", what: str = ""
+    ) -> None:
+        """`handler` delivers rows of `kind`; `what` names the effect in a report."""
+        self._kinds[kind] = Kind(handler, permission, what or kind.replace(".", " "))
+
+    def unregister(self, kind: str) -> None:
+        self._kinds.pop(kind, None)
+
+    def register_collapse(self, prefix: str, collapse: Collapse) -> None:
+        """`collapse` decides which rows of scopes starting with `prefix` a backlog drops."""
+        self._collapse[prefix] = collapse
+
+    # -- running ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """At start-up: deliver what was left over, each scope's backlog collapsed first."""
+        self._started = True
+        for scope in await self.bot.storage.outbox.pending_scopes():
+            await self._collapse_scope(scope)
+            self.kick(scope)
+
+    def kick(self, scope: str) -> None:
+        """Deliver `scope`'s pending rows, after those already on their way."""
+        if not self._started:
+            return  # start() delivers everything once the bot is ready
+        self._dirty.add(scope)
+        if scope in self._workers:
+            return
+        task = asyncio.get_running_loop().create_task(self._work(scope), name=f"outbox {scope}")
+        self._workers[scope] = task
+
+    async def release(self, key: str) -> None:
+        """What waited for `key` (see `Wait`) is delivered now."""
+        for scope in await self.bot.storage.outbox.release(key, self.bot.clock()):
+            self.kick(scope)
+
+    async def idle(self) -> None:
+        """Wait until every worker has finished (tests, benchmarks and shutdown)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def stop(self) -> None:
+        for task in list(self._workers.values()):
+            task.cancel()
+        for task in list(self._workers.values()):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _on_retry_due(self, row_id: int, now: datetime) -> None:
+        row = await self.bot.storage.outbox.get(row_id)
+        if row is not None and row.state == "pending":
+            # Discord is answering again, perhaps after a long outage: what a later row
+            # supersedes is not worth delivering any more.
+            await self._collapse_scope(row.scope)
+            self.kick(row.scope)
+
+    async def _collapse_scope(self, scope: str) -> None:
+        for prefix, collapse in self._collapse.items():
+            if not scope.startswith(prefix):
+                continue
+            rows = await self.bot.storage.outbox.pending(scope)
+            if len(rows) < 2 and not any(r.attempts for r in rows):
+                return
+            try:
+                drop = await collapse(scope, rows)
+            except Exception:
+                log.exception("outbox %s: collapsing failed; delivering everything", scope)
+                return
+            await self.bot.storage.outbox.drop(drop, "superseded", self.bot.clock())
+            return
+
+    async def _work(self, scope: str) -> None:
+        try:
+            while True:
+                self._dirty.discard(scope)
+                row = await self.bot.storage.outbox.next_in(scope)
+                if row is None:
+                    if scope in self._dirty:
+                        continue
+                    return
+                now = self.bot.clock()
+                if row.next_attempt_at > now:
+                    self.bot.timers.schedule(TIMER_KIND, row.id, row.next_attempt_at)
+                    return
+                if not await self._deliver(row, now):
+                    return
+        finally:
+            if self._workers.get(scope) is asyncio.current_task():
+                del self._workers[scope]
+
+    async def _deliver(self, row: OutboxRow, now: datetime) -> bool:
+        """One attempt at one row. False when the scope must wait (the row is retried)."""
+        store = self.bot.storage.outbox
+        kind = self._kinds.get(row.kind)
+        if kind is None:
+            log.error("outbox row %s: no handler for kind %s", row.id, row.kind)
+            await store.failed(row.id, f"no handler for {row.kind}", now)
+            return True
+        attempt = await store.claim(row.id)
+        try:
+            message_id = await kind.handler(Delivery(row, attempt))
+        except Wait as waiting:
+            await store.wait(row.id, waiting.key)
+            return True
+        except (discord.Forbidden, discord.NotFound) as error:
+            log.warning("outbox row %s (%s) refused: %s", row.id, row.kind, error)
+            await store.failed(row.id, f"{error.status}: {error.text}", self.bot.clock())
+            await self._report(row, kind, error)
+            return True
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
+            if isinstance(error, discord.HTTPException) and not _transient(error.status):
+                status = error.status
+                log.error("outbox row %s (%s) rejected: %s", row.id, row.kind, error)
+                await store.failed(row.id, f"{status}: {error.text}", self.bot.clock())
+                return True
+            later = retry_at(attempt, self.bot.clock(), row.created_at)
+            if later is None:
+                log.warning("outbox row %s (%s): giving up, too old", row.id, row.kind)
+                await store.failed(row.id, f"too old: {error}", self.bot.clock())
+                return True
+            log.info("outbox row %s (%s): %s; again at %s", row.id, row.kind, error, later)
+            await store.retry(row.id, later, str(error) or type(error).__name__)
+            self.bot.timers.schedule(TIMER_KIND, row.id, later)
+            return False
+        except Exception:
+            log.exception("outbox row %s (%s): delivery failed", row.id, row.kind)
+            await store.failed(row.id, "unexpected error", self.bot.clock())
+            return True
+        await store.done(row.id, message_id, self.bot.clock())
+        self.delivered += 1
+        await self._worked_in(row)
+        return True
+
+    # -- reporting a refusal ----------------------------------------------------------------
+
+    async def _worked_in(self, row: OutboxRow) -> None:
+        """A delivery in a channel worked: a refusal reported there before is news again."""
+        channel_id = row.payload.get("channel_id")
+        if not isinstance(channel_id, int):
+            return
+        if self._noticed is None:
+            self._noticed = set(await self.bot.storage.outbox.noticed_channels())
+        if channel_id in self._noticed:
+            self._noticed.discard(channel_id)
+            await self.bot.storage.outbox.clear_notices(channel_id)
+
+    async def _report(self, row: OutboxRow, kind: Kind, error: discord.HTTPException) -> None:
+        """Tell the group's facilitators, once per channel and permission, what the bot could
+        not do and why: in the group's channel, or by DM when the bot cannot post there."""
+        group_id = row.payload.get("group_id")
+        group = await self.bot.storage.groups.get(group_id) if isinstance(group_id, int) else None
+        if group is None:
+            return
+        channel_id = row.payload.get("channel_id") or group.text_channel_id or group.id
+        gone = isinstance(error, discord.NotFound)
+        problem = "gone" if gone else kind.permission
+        if not await self.bot.storage.outbox.notice_once(channel_id, problem, self.bot.clock()):
+            return
+        if self._noticed is not None:
+            self._noticed.add(channel_id)
+        where = f"<#{channel_id}>" if row.payload.get("channel_id") else f"**{group.name}**"
+        if gone:
+            text = (
+                f"⚠️ I could not {kind.what} in {where}: the channel or message is gone. "
+                "`/group info` can recreate the group's channels."
+            )
+        else:
+            text = (
+                f"⚠️ I could not {kind.what} in {where}: I am missing the "
+                f"**{kind.permission}** permission there. Please give it back to my role "
+                "(or re-invite me with `python bot.py invite`)."
+            )
+        guild = self.bot.get_guild(group.guild_id)
+        channel = guild.get_channel(group.text_channel_id or 0) if guild else None
+        if isinstance(channel, discord.TextChannel) and not (
+            kind.permission == "Send Messages" and channel.id == channel_id and not gone
+        ):
+            try:
+                await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+                return
+            except discord.HTTPException as failed:
+                log.info("group %s: could not report in its channel: %s", group.id, failed)
+        for membership in await self.bot.storage.groups.members(group.id):
+            if not membership.is_facilitator:
+                continue
+            try:
+                user = self.bot.get_user(membership.user_id) or await self.bot.fetch_user(
+                    membership.user_id
+                )
+                await user.send(f"{group.name}: {text}")
+            except discord.HTTPException as failed:
+                log.info("could not tell facilitator %s: %s", membership.user_id, failed)
+
+
+def _transient(status: int) -> bool:
+    """Rate limited or a server error: worth trying again."""
+    return status == 429 or status >= 500

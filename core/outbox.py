@@ -1,0 +1,60 @@
+"""What the transactional outbox stores and the pure rules of its delivery.
+
+An `Outgoing` is one side effect to deliver after the transaction that wrote it commits. The
+shell's dispatcher (`cogs.common.outbox`) delivers rows in order per `scope`; these rules say
+when a failed attempt is tried again and which nonce a message create carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+BACKOFF_FIRST = 2.0
+"""Seconds before the first retry; each further retry waits twice as long..."""
+BACKOFF_MAX = 300.0
+"""...up to five minutes."""
+GIVE_UP_AFTER = timedelta(hours=24)
+"""A row still undelivered this long after it was written is given up: what it says is stale."""
+NONCE_PREFIX = "mm"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One effect to write into the outbox. `payload` is JSON-serialisable; `wait_for`, when
+    set, makes the row wait (state 'waiting') until something releases that key."""
+
+    kind: str
+    scope: str
+    guild_id: int
+    payload: dict[str, Any] = field(default_factory=dict)
+    wait_for: str | None = None
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt (1 = the first)."""
+    seconds = BACKOFF_FIRST * 2 ** max(0, min(attempts - 1, 16))
+    return timedelta(seconds=min(seconds, BACKOFF_MAX))
+
+
+def retry_at(attempts: int, now: datetime, created_at: datetime) -> datetime | None:
+    """When to try again, or None when the row is too old to be worth delivering."""
+    at = now + backoff(attempts)
+    return None if at - created_at > GIVE_UP_AFTER else at
+
+
+def nonce(row_id: int, part: int = 0) -> str:
+    """The nonce of a row's message create (`part` for a row that posts several messages).
+
+    The same row always gives the same nonce, so a create retried after a crash or a 5xx is
+    dropped by Discord (`enforce_nonce`) when the first attempt did land. At most 25 chars."""
+    text = f"{NONCE_PREFIX}{row_id}" if part == 0 else f"{NONCE_PREFIX}{row_id}.{part}"
+    if len(text) > 25:
+        raise ValueError("an outbox nonce is at most 25 characters")
+    return text
+
+
+def voice_key(guild_id: int, member_id: int) -> str:
+    """The `wait_for` of a row that waits until a member is in voice (an owed unmute)."""
+    return f"voice:{guild_id}:{member_id}"

@@ -1,0 +1,243 @@
+"""The outbox table: side effects written with the change they follow, delivered later.
+
+Every method is one statement or one transaction. `insert` runs on the connection of a
+transaction the caller already holds (`Database.transaction()`), so a state change and its
+effects commit together; `add` is the same on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from core.outbox import Outgoing
+from storage.convert import require_time, to_db_time
+from storage.db import Database
+
+STATES = ("pending", "waiting", "done", "failed", "dropped")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    guild_id: int
+    scope: str
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    wait_for: str | None
+    message_id: int | None
+    error: str | None
+    created_at: datetime
+
+
+class OutboxRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- writing ----------------------------------------------------------------------------
+
+    async def insert(
+        self, conn: aiosqlite.Connection, items: Sequence[Outgoing], now: datetime
+    ) -> list[int]:
+        """Write `items` on the connection of an open transaction; returns their ids in order."""
+        ids: list[int] = []
+        stamp = to_db_time(now)
+        for item in items:
+            cursor = await conn.execute(
+                "INSERT INTO outbox (guild_id, scope, kind, payload, state, next_attempt_at,"
+                " wait_for, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    item.guild_id,
+                    item.scope,
+                    item.kind,
+                    json.dumps(item.payload, separators=(",", ":"), sort_keys=True),
+                    "waiting" if item.wait_for else "pending",
+                    stamp,
+                    item.wait_for,
+                    stamp,
+                ),
+            )
+            ids.append(int(cursor.lastrowid or 0))
+            await cursor.close()
+        return ids
+
+    async def add(self, items: Sequence[Outgoing], now: datetime) -> list[int]:
+        """`insert` in a transaction of its own (or a savepoint of the caller's)."""
+        if not items:
+            return []
+        async with self.db.transaction() as conn:
+            return await self.insert(conn, items, now)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def get(self, row_id: int) -> OutboxRow | None:
+        row = await self.db.fetch_one("SELECT * FROM outbox WHERE id = ?", (row_id,))
+        return _row(row) if row else None
+
+    async def next_in(self, scope: str) -> OutboxRow | None:
+        """The scope's first pending row: rows of one scope are delivered in order."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM outbox WHERE scope = ? AND state = 'pending' ORDER BY id LIMIT 1",
+            (scope,),
+        )
+        return _row(row) if row else None
+
+    async def pending(self, scope: str) -> list[OutboxRow]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM outbox WHERE scope = ? AND state = 'pending' ORDER BY id", (scope,)
+        )
+        return [_row(row) for row in rows]
+
+    async def pending_scopes(self) -> list[str]:
+        """Scopes with something to deliver, oldest first."""
+        rows = await self.db.fetch_all(
+            "SELECT scope, MIN(id) AS first FROM outbox WHERE state = 'pending'"
+            " GROUP BY scope ORDER BY first"
+        )
+        return [str(row["scope"]) for row in rows]
+
+    async def waiting(self, wait_for: str) -> list[OutboxRow]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM outbox WHERE wait_for = ? AND state = 'waiting' ORDER BY id",
+            (wait_for,),
+        )
+        return [_row(row) for row in rows]
+
+    async def of_scope(self, scope: str) -> list[OutboxRow]:
+        """Every row of a scope, whatever its state, in order (for tests and diagnostics)."""
+        rows = await self.db.fetch_all("SELECT * FROM outbox WHERE scope = ? ORDER BY id", (scope,))
+        return [_row(row) for row in rows]
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    async def claim(self, row_id: int) -> int:
+        """Count an attempt before it is made (committed first: after a crash the row is known
+        to have been tried, and its create is retried with the same nonce). Returns the count."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
+                (row_id,),
+            )
+            rows = list(
+                await conn.execute_fetchall("SELECT attempts FROM outbox WHERE id = ?", (row_id,))
+            )
+        return int(rows[0][0]) if rows else 0
+
+    async def done(self, row_id: int, message_id: int | None, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET state = 'done', message_id = ?, error = NULL, finished_at = ?"
+            " WHERE id = ?",
+            (message_id, to_db_time(now), row_id),
+        )
+
+    async def retry(self, row_id: int, at: datetime, error: str) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET next_attempt_at = ?, error = ? WHERE id = ? AND state = 'pending'",
+            (to_db_time(at), error[:500], row_id),
+        )
+
+    async def failed(self, row_id: int, error: str, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
+            (error[:500], to_db_time(now), row_id),
+        )
+
+    async def drop(self, row_ids: Sequence[int], reason: str, now: datetime) -> None:
+        """Collapsed away: superseded by a later row of the same scope."""
+        if not row_ids:
+            return
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET state = 'dropped', error = ?, finished_at = ?"
+                " WHERE id = ? AND state IN ('pending', 'waiting')",
+                [(reason[:500], to_db_time(now), row_id) for row_id in row_ids],
+            )
+
+    async def wait(self, row_id: int, wait_for: str) -> None:
+        """Put a row aside until `wait_for` is released; later rows of its scope go on."""
+        await self.db.execute(
+            "UPDATE outbox SET state = 'waiting', wait_for = ? WHERE id = ?", (wait_for, row_id)
+        )
+
+    async def release(self, wait_for: str, now: datetime) -> list[str]:
+        """What was waiting for `wait_for` is pending again; returns the scopes to deliver."""
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT DISTINCT scope FROM outbox WHERE wait_for = ? AND state = 'waiting'",
+                    (wait_for,),
+                )
+            )
+            if rows:
+                await conn.execute(
+                    "UPDATE outbox SET state = 'pending', next_attempt_at = ?"
+                    " WHERE wait_for = ? AND state = 'waiting'",
+                    (to_db_time(now), wait_for),
+                )
+        return [str(row[0]) for row in rows]
+
+    async def waiting_keys(self, prefix: str) -> list[str]:
+        rows = await self.db.fetch_all(
+            "SELECT DISTINCT wait_for FROM outbox WHERE state = 'waiting' AND wait_for LIKE ?"
+            " ORDER BY wait_for",
+            (prefix + "%",),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def prune(self, before: datetime) -> int:
+        """Forget rows finished before `before` (their message ids are kept elsewhere)."""
+        async with (
+            self.db.transaction() as conn,
+            conn.execute(
+                "DELETE FROM outbox WHERE finished_at IS NOT NULL AND finished_at < ?",
+                (to_db_time(before),),
+            ) as cursor,
+        ):
+            return cursor.rowcount
+
+    # -- permission notices -----------------------------------------------------------------
+
+    async def notice_once(self, channel_id: int, permission: str, now: datetime) -> bool:
+        """True the first time a missing permission in a channel is to be reported."""
+        async with (
+            self.db.transaction() as conn,
+            conn.execute(
+                "INSERT OR IGNORE INTO outbox_notices (channel_id, permission, reported_at)"
+                " VALUES (?, ?, ?)",
+                (channel_id, permission, to_db_time(now)),
+            ) as cursor,
+        ):
+            return cursor.rowcount > 0
+
+    async def clear_notices(self, channel_id: int) -> None:
+        """A delivery in the channel worked again: a later refusal is news again."""
+        await self.db.execute("DELETE FROM outbox_notices WHERE channel_id = ?", (channel_id,))
+
+    async def noticed_channels(self) -> list[int]:
+        rows = await self.db.fetch_all("SELECT DISTINCT channel_id FROM outbox_notices")
+        return [int(row[0]) for row in rows]
+
+
+def _row(row: aiosqlite.Row) -> OutboxRow:
+    return OutboxRow(
+        id=int(row["id"]),
+        guild_id=int(row["guild_id"]),
+        scope=str(row["scope"]),
+        kind=str(row["kind"]),
+        payload=json.loads(row["payload"]),
+        state=str(row["state"]),
+        attempts=int(row["attempts"]),
+        next_attempt_at=require_time(row["next_attempt_at"]),
+        wait_for=row["wait_for"],
+        message_id=row["message_id"],
+        error=row["error"],
+        created_at=require_time(row["created_at"]),
+    )
