@@ -257,15 +257,17 @@ class Outbox:
     # -- reporting a refusal ----------------------------------------------------------------
 
     async def _worked_in(self, row: OutboxRow) -> None:
-        """A delivery in a channel worked: a refusal reported there before is news again."""
+        """A delivery in a channel worked: a refusal of the permission it needs, reported
+        there before, is news again."""
         channel_id = row.payload.get("channel_id")
-        if not isinstance(channel_id, int):
+        kind = self._kinds.get(row.kind)
+        if not isinstance(channel_id, int) or kind is None:
             return
         if self._noticed is None:
             self._noticed = set(await self.bot.storage.outbox.noticed_channels())
         if channel_id in self._noticed:
-            self._noticed.discard(channel_id)
-            await self.bot.storage.outbox.clear_notices(channel_id)
+            await self.bot.storage.outbox.clear_notices(channel_id, kind.permission)
+            self._noticed = set(await self.bot.storage.outbox.noticed_channels())
 
     async def _report(self, row: OutboxRow, kind: Kind, error: discord.HTTPException) -> None:
         """Tell the group's facilitators, once per channel and permission, what the bot could

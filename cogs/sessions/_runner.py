@@ -89,7 +89,10 @@ class SessionRunner:
         outbox = self.bot.outbox
         outbox.register(ANNOUNCE, self._deliver_announce, what="post the floor announcement")
         outbox.register(WARN, self._deliver_warning, what="post the one-minute warning")
-        outbox.register(PANEL, self._deliver_panel, what="update the session panel")
+        # Editing its own message needs only to see the channel; a re-post needs Send Messages.
+        outbox.register(
+            PANEL, self._deliver_panel, permission="View Channel", what="update the session panel"
+        )
         outbox.register(
             MUTE, self._deliver_mute, permission="Mute Members", what="mute for the talking stick"
         )
