@@ -73,11 +73,13 @@ class _Member:
     Either way it runs in a savepoint of the group's transaction and learns its result only
     after the group's COMMIT."""
 
-    __slots__ = ("committed", "error", "finished", "result", "turn", "work")
+    __slots__ = ("committed", "error", "finished", "result", "single", "turn", "work")
 
-    def __init__(self, work: Work | None) -> None:
+    def __init__(self, work: Work | None, *, single: bool = False) -> None:
         loop = asyncio.get_running_loop()
         self.work = work
+        # One statement: SQLite undoes a failed statement by itself, so no savepoint is needed.
+        self.single = single
         self.result: object = None
         self.error: BaseException | None = None
         # A `transaction()` block may use the connection from `turn` until `finished`.
@@ -108,15 +110,18 @@ def _run_members(raw: sqlite3.Connection, *, members: list[_Member], begin: bool
         raw.execute("BEGIN IMMEDIATE")
     for member in members:
         assert member.work is not None
-        raw.execute("SAVEPOINT member")
+        if not member.single:
+            raw.execute("SAVEPOINT member")
         try:
             member.result = member.work(raw)
         except Exception as error:
             member.error = error
             if not raw.in_transaction:
                 raise GroupAbortedError(f"the transaction was rolled back: {error}") from error
-            raw.execute("ROLLBACK TO member")
-        raw.execute("RELEASE member")
+            if not member.single:
+                raw.execute("ROLLBACK TO member")
+        if not member.single:
+            raw.execute("RELEASE member")
 
 
 class Database:
@@ -265,13 +270,16 @@ class Database:
                 member.finished.set_result(None)
         await member.committed
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def run(self, work: Callable[[sqlite3.Connection], T], *, single: bool = False) -> T:
         """Run `work(connection)` on the writer's thread as one atomic unit, in the next group
         commit; returns its result once committed. For short read-modify-writes that must be
-        fast under load: the whole group's units run in one trip to the thread."""
+        fast under load: the whole group's units run in one trip to the thread. `single`:
+        `work` runs exactly one statement (atomic by itself, so it needs no savepoint)."""
         if self._owns():
+            if single:
+                return await self._on_writer_thread(work)
             return await self._on_writer_thread(lambda raw: _in_savepoint(raw, work))
-        member = _Member(work)
+        member = _Member(work, single=single)
         self._enqueue(member)
         return cast(T, await member.committed)
 
@@ -282,7 +290,7 @@ class Database:
         def statement(raw: sqlite3.Connection) -> int:
             return raw.execute(sql, params).lastrowid or 0
 
-        return await self.run(statement)
+        return await self.run(statement, single=True)
 
     def _enqueue(self, member: _Member) -> None:
         self._queue.append(member)
