@@ -129,7 +129,10 @@ async def measure(count: int, window: float, lead: float, folder: Path) -> dict[
         timers.register(KIND, on_due)
         pauses = GcPauses()
         # Not the previous size's garbage: collections in the window are this size's own.
+        # Then, as the bot does once it has re-armed at start-up (`on_ready`), what is loaded
+        # is moved out of the collector's generations.
         gc.collect()
+        gc.freeze()
         first_deadline = min(deadlines.values())
         head_start = (first_deadline - now_utc()).total_seconds()
         timers.start()
@@ -158,6 +161,7 @@ async def measure(count: int, window: float, lead: float, folder: Path) -> dict[
             "gc_pauses": pauses.summary(),
         }
     finally:
+        gc.unfreeze()
         await timers.stop()
         await storage.close()
 

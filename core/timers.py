@@ -41,6 +41,9 @@ class TimerService:
         self._counter = 0
         self._sleeping_until: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        # Set when the loop was started again and has not run since: a burst of deadlines
+        # pushed meanwhile must not restart it once each.
+        self._restarted = False
         self._running: set[asyncio.Task[None]] = set()
         self._busy: set[TimerKey] = set()
         self._rearms: dict[str, Rearm] = {}
@@ -109,10 +112,15 @@ class TimerService:
     def _push(self, key: TimerKey, due: datetime) -> None:
         self._counter += 1
         heapq.heappush(self._heap, (due, self._counter, key))
-        if self._task is not None and (self._sleeping_until is None or due < self._sleeping_until):
+        if self._task is None or self._restarted:
+            # Not started yet, or started again and not yet looked at the heap: when it
+            # does, it sees this deadline too.
+            return
+        if self._sleeping_until is None or due < self._sleeping_until:
             # The loop sleeps past this deadline: start it again so it sleeps less.
             self._task.cancel()
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="timers")
+            self._restarted = True
 
     def pending(self, kind: str, ident: int) -> datetime | None:
         return self._due.get((kind, ident))
@@ -142,6 +150,7 @@ class TimerService:
         A plain sleep (not an event wait) keeps the loop a timed wait that virtual clocks drive.
         """
         while True:
+            self._restarted = False
             for key in self._pop_due():
                 self._launch(key)
             delay = self._seconds_to_next()
