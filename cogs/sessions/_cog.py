@@ -98,12 +98,15 @@ class SessionsCog(commands.Cog):
         self.keeper = ChannelKeeper(self)
 
     async def cog_load(self) -> None:
-        self.bot.timers.register(TIMER_KIND, self._on_due)
+        self.bot.timers.register(TIMER_KIND, self._on_due, rearm=self._resume_live_sessions)
         await self.keeper.cog_load()
-        self.bot.ready_hooks.append(self._resume_live_sessions)
-        self.bot.ready_hooks.append(self.keeper.rearm)
-        self.bot.archive_hooks.append(self._end_for_archive)
-        self.bot.group_info_providers.append(self._info_fields)
+        self.bot.hooks.archive.add(self, self._end_for_archive)
+        self.bot.hooks.group_info.add(self, self._info_fields)
+
+    async def cog_unload(self) -> None:
+        self.bot.timers.unregister(TIMER_KIND)
+        self.keeper.cog_unload()
+        self.bot.hooks.remove(self)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -140,13 +143,18 @@ class SessionsCog(commands.Cog):
         session_id: int,
         command: Command,
         *,
-        group: Group,
+        group: Group | None,
         interaction: discord.Interaction | None = None,
         confirmation: str | None = None,
     ) -> Transition:
-        """Apply a command, persist it, answer the interaction, then render the effects."""
+        """Apply a command, persist it, answer the interaction, then render the effects.
+
+        Without a group (a timer), the group is looked up only after the commit: when many
+        deadlines fall together, the hand-overs are committed first."""
         transition = await self.service.command(session_id, command, self.bot.clock())
         self._arm(transition.state)
+        if group is None:
+            group = await self._group(transition.state)
         # Effects are rendered in the order the transitions happened (a timer hand-over and a
         # click in the same instant must not announce out of order); answering the click
         # does not wait for that.
@@ -260,13 +268,8 @@ class SessionsCog(commands.Cog):
         content = announcement(effect.member_id, effect.phase, effect.deadline)
         items: list[discord.ui.Item[Any]] = []
         follow_ups: list[tuple[str, list[discord.ui.Item[Any]]]] = []
-        for extra in self.bot.announce_extras:
-            try:
-                parts = await extra(group, state, effect)
-            except Exception:
-                # The announcement itself matters more than what others add to it.
-                log.exception("session %s: an announcement extra failed", state.session_id)
-                continue
+        # Each extra is isolated: the announcement matters more than what others add to it.
+        for parts in await self.bot.hooks.announce_extras.call_each(group, state, effect):
             if not parts:
                 continue
             (more_text, more_items), *rest = parts
@@ -355,11 +358,7 @@ class SessionsCog(commands.Cog):
                 )
             except discord.HTTPException as error:
                 log.warning("session %s: could not post the summary: %s", state.session_id, error)
-        for hook in self.bot.session_end_hooks:
-            try:
-                await hook(group, state)
-            except Exception:
-                log.exception("session %s: an end-of-session hook failed", state.session_id)
+        await self.bot.hooks.session_end.call_each(group, state)
 
     # -- timer and start-up ------------------------------------------------------------------
 
@@ -368,8 +367,7 @@ class SessionsCog(commands.Cog):
         if state is None:
             return
         try:
-            group = await self._group(state)
-            await self._run(session_id, Due(), group=group)
+            await self._run(session_id, Due(), group=None)
         except UserError:
             log.info("session %s: nothing due", session_id)
         except Exception:
@@ -380,10 +378,18 @@ class SessionsCog(commands.Cog):
 
     async def _resume_live_sessions(self) -> None:
         """Adopt every live session, correct presence from who is really in voice, restore or
-        release the talking stick's mutes, and re-arm the timers. Overdue work then runs once."""
-        for row in await self.bot.storage.sessions.live():
+        release the talking stick's mutes, and re-arm the timers. Overdue work then runs once.
+
+        The groups and their members are loaded for all sessions at once (three queries in
+        all, not two per session), and each session is reconciled on its own: one failing
+        keeps neither its timer nor the other sessions from being armed."""
+        rows = await self.bot.storage.sessions.live()
+        group_ids = [row.group_id for row in rows]
+        groups = await self.bot.storage.groups.many(group_ids)
+        members = await self.bot.storage.groups.member_ids(group_ids)
+        for row in rows:
             self.service.adopt(row.state, row.group_id)
-            group = await self.bot.storage.groups.get(row.group_id)
+            group = groups.get(row.group_id)
             guild = self.bot.get_guild(row.guild_id)
             if group is None or guild is None:
                 self._arm(row.state)
@@ -394,7 +400,7 @@ class SessionsCog(commands.Cog):
                     # Who is in voice, and their Member objects, come from the member cache;
                     # right after connecting it may not be filled yet.
                     await guild.chunk()
-                await self._reconcile(guild, group, row.state)
+                await self._reconcile(guild, group, row.state, members.get(group.id, set()))
             except Exception:
                 log.exception("session %s: reconcile failed", row.id)
             current = self.service.get(row.id)
@@ -418,13 +424,14 @@ class SessionsCog(commands.Cog):
             if await self.bot.storage.sessions.settle_unmute(guild_id, user_id):
                 await self._pay_owed_unmute(member)
 
-    async def _reconcile(self, guild: discord.Guild, group: Group, state: SessionState) -> None:
+    async def _reconcile(
+        self, guild: discord.Guild, group: Group, state: SessionState, members: set[int]
+    ) -> None:
         channel = guild.get_channel(group.voice_channel_id) if group.voice_channel_id else None
         voice = channel if isinstance(channel, discord.VoiceChannel) else None
         # From the voice states, not `voice.members`, which needs the member cache.
         states = voice.voice_states if voice is not None else {}
         in_voice = set(states)
-        members = {m.user_id for m in await self.bot.storage.groups.members(group.id)}
         commands_to_apply: list[Command] = []
         # Mutes someone else changed while the bot was away are theirs from now on. Without
         # the audit log there is no telling them from the bot's own edits that a crash cut
