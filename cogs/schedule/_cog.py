@@ -79,19 +79,13 @@ class ScheduleCog(commands.Cog):
         self.keeper = ScheduleKeeper(bot)
 
     async def cog_load(self) -> None:
-        self.bot.timers.register(TIMER_KIND, self.keeper.on_timer)
-        self.bot.ready_hooks.append(self._check_all)
-        self.bot.group_info_providers.append(self._info)
-        self.bot.archive_hooks.append(self._archived)
+        self.bot.timers.register(TIMER_KIND, self.keeper.on_timer, rearm=self._check_all)
+        self.bot.hooks.group_info.add(self, self._info)
+        self.bot.hooks.archive.add(self, self._archived)
 
     async def cog_unload(self) -> None:
-        for hooks, hook in (
-            (self.bot.ready_hooks, self._check_all),
-            (self.bot.group_info_providers, self._info),
-            (self.bot.archive_hooks, self._archived),
-        ):
-            if hook in hooks:
-                hooks.remove(hook)  # type: ignore[arg-type]
+        self.bot.timers.unregister(TIMER_KIND)
+        self.bot.hooks.remove(self)
 
     # ------------------------------------------------------------------ hooks
 
