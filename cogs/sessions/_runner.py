@@ -35,11 +35,13 @@ from core.session import (
     Due,
     End,
     Extend,
+    LowerHand,
     Mute,
     Next,
     PanelChanged,
     Pause,
     Phase,
+    RaiseHand,
     Resume,
     SessionConfig,
     SessionState,
@@ -561,8 +563,6 @@ class SessionRunner:
         group: Group,
         state: SessionState,
     ) -> None:
-        from core.session import LowerHand, RaiseHand
-
         raised = member.id in state.hands or (
             state.response is not None and state.response.member_id == member.id
         )
