@@ -7,9 +7,11 @@ from datetime import date, datetime, time
 
 import aiosqlite
 
+from core.outbox import Outgoing
 from core.schedule import Recurrence, Schedule
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.db import Database
+from storage.outbox import OutboxRepository
 
 
 def _schedule(row: aiosqlite.Row) -> Schedule:
@@ -39,8 +41,9 @@ def _instant(value: datetime) -> str:
 
 
 class ScheduleRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: OutboxRepository | None = None) -> None:
         self.db = db
+        self.outbox = outbox or OutboxRepository(db)
 
     async def get(self, group_id: int) -> Schedule | None:
         row = await self.db.fetch_one("SELECT * FROM schedules WHERE group_id = ?", (group_id,))
@@ -142,12 +145,18 @@ class ScheduleRepository:
         return frozenset(row["kind"] for row in rows)
 
     async def claim_reminders(
-        self, group_id: int, starts_at: datetime, kinds: Iterable[str], now: datetime
+        self,
+        group_id: int,
+        starts_at: datetime,
+        kinds: Iterable[str],
+        now: datetime,
+        *,
+        post: tuple[str, Outgoing] | None = None,
     ) -> frozenset[str]:
-        """Record the reminders as sent, in one transaction committed *before* anything is
-        posted, and return the kinds this call recorded (those another run recorded first are
-        not returned). Posting only what was claimed means a reminder goes out at most once,
-        even if the bot stops between recording and posting."""
+        """Record the reminders as sent and return the kinds this call recorded (those another
+        run recorded first are not returned). With `post = (kind, effect)`, the outbox row that
+        posts `kind` is written in the same transaction when this call recorded it: a reminder
+        is never recorded without the row that posts it, nor posted twice."""
         claimed: set[str] = set()
         async with self.db.transaction() as conn:
             for kind in kinds:
@@ -159,6 +168,8 @@ class ScheduleRepository:
                 if cursor.rowcount:
                     claimed.add(kind)
                 await cursor.close()
+            if post is not None and post[0] in claimed:
+                await self.outbox.insert(conn, [post[1]], now)
         return frozenset(claimed)
 
     async def prune_reminders(self, group_id: int, before: datetime) -> None:

@@ -22,7 +22,7 @@ from cogs.common.access import (
 from cogs.common.audit import record_action
 from cogs.common.replies import NO_PINGS, defer, reply
 from cogs.profiles import timezone_autocomplete
-from cogs.schedule._keeper import TIMER_KIND, ScheduleKeeper
+from cogs.schedule._keeper import REMINDER_KIND, SCOPE_PREFIX, TIMER_KIND, ScheduleKeeper
 from cogs.schedule._render import event_url, schedule_text, slots_text, when
 from core.errors import UserError
 from core.groups import channel_slug
@@ -80,11 +80,19 @@ class ScheduleCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.timers.register(TIMER_KIND, self.keeper.on_timer)
+        self.bot.outbox.register(
+            REMINDER_KIND,
+            self.keeper.deliver_reminder,
+            permission="Send Messages",
+            what="post the meeting reminder",
+        )
+        self.bot.outbox.register_collapse(SCOPE_PREFIX, self.keeper.collapse)
         self.bot.ready_hooks.append(self._check_all)
         self.bot.group_info_providers.append(self._info)
         self.bot.archive_hooks.append(self._archived)
 
     async def cog_unload(self) -> None:
+        self.bot.outbox.unregister(REMINDER_KIND)
         for hooks, hook in (
             (self.bot.ready_hooks, self._check_all),
             (self.bot.group_info_providers, self._info),

@@ -5,6 +5,11 @@ Everything for one group runs under that group's lock, from the timer, a command
 start-up check or the event-deleted listener alike, so two of them never create two events.
 The database is updated before anything is deleted on Discord, so the bot's own deletions
 are never taken for deletions by hand.
+
+Reminders go through the outbox: the record "this reminder is sent" and the row that posts
+it are one transaction, so a crash or a failing POST never loses one (the row is retried, its
+create carrying the same nonce) and never posts one twice. A row held up past the time of the
+next reminder, or past the start of the meeting, is dropped: only the latest is posted.
 """
 
 from __future__ import annotations
@@ -17,19 +22,26 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from cogs.common.outbox import Delivery
 from cogs.common.replies import NO_PINGS
 from core.models import Group
+from core.outbox import Outgoing
 from core.schedule import (
     Recurrence,
     due_reminder,
     event_meeting,
     format_recurrence,
+    is_occurrence,
     next_check,
+    reminder_stale,
     reminder_text,
     skips_to_keep,
+    superseded_reminders,
     upcoming_meeting,
 )
 from core.schedule.model import Schedule
+from storage.convert import require_time, to_db_time
+from storage.outbox import OutboxRow
 
 if TYPE_CHECKING:
     from bot import MastermindBot
@@ -37,6 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TIMER_KIND = "schedule"
+REMINDER_KIND = "schedule.reminder"
+SCOPE_PREFIX = "schedule:"
 # When the event could not be made (Discord error, voice channel deleted), look again after:
 RETRY = timedelta(minutes=15)
 # Reminder records of meetings this long past are forgotten (skips stay: the .ics needs them).
@@ -124,10 +138,11 @@ class ScheduleKeeper:
             sent = await repo.sent_reminders(group_id, upcoming)
             due = due_reminder(upcoming, now, sent, schedule.set_at)
             if due is not None:
-                claimed = await repo.claim_reminders(group_id, upcoming, due.kinds, now)
+                post = (due.send, self.reminder_effect(group, due.send, upcoming))
+                claimed = await repo.claim_reminders(group_id, upcoming, due.kinds, now, post=post)
                 sent = sent | claimed
                 if due.send in claimed:
-                    await self._post_reminder(group, due.send, upcoming)
+                    self.bot.outbox.kick(scope_of(group_id))
         due_at = next_check(rec, now, skipped, sent, schedule.set_at)
         if not settled:
             retry = now + RETRY
@@ -312,7 +327,39 @@ class ScheduleKeeper:
 
     # ------------------------------------------------------------------ reminders
 
-    async def _post_reminder(self, group: Group, kind: str, starts_at: datetime) -> None:
+    def reminder_effect(self, group: Group, kind: str, starts_at: datetime) -> Outgoing:
+        return Outgoing(
+            REMINDER_KIND,
+            scope_of(group.id),
+            group.guild_id,
+            {
+                "group_id": group.id,
+                "channel_id": group.text_channel_id,
+                "kind": kind,
+                "starts_at": to_db_time(starts_at),
+            },
+        )
+
+    async def deliver_reminder(self, delivery: Delivery) -> int | None:
+        """The outbox handler: post a reminder, unless it no longer applies (the schedule was
+        cleared or changed, the meeting skipped, or a later reminder has come)."""
+        payload = delivery.row.payload
+        group_id = int(payload["group_id"])
+        kind = str(payload["kind"])
+        starts_at = require_time(payload["starts_at"])
+        now = self.bot.clock()
+        schedule = await self.bot.storage.schedules.get(group_id)
+        group = await self.bot.storage.groups.get(group_id)
+        if (
+            schedule is None
+            or group is None
+            or group.archived
+            or not is_occurrence(schedule.recurrence, starts_at)
+            or starts_at in await self.bot.storage.schedules.skipped(group_id)
+            or reminder_stale(kind, starts_at, now)
+        ):
+            log.info("group %s: the %s reminder of %s no longer applies", group_id, kind, starts_at)
+            return None
         guild = self.bot.get_guild(group.guild_id)
         channel = (
             guild.get_channel(group.text_channel_id)
@@ -321,11 +368,24 @@ class ScheduleKeeper:
         )
         if not isinstance(channel, discord.TextChannel):
             log.warning("group %s has no text channel for its %s reminder", group.id, kind)
-            return
-        try:
-            await channel.send(
-                reminder_text(kind, starts_at, group.name), allowed_mentions=NO_PINGS
-            )
-        except discord.HTTPException:
-            # Recorded as sent already: a reminder may be lost, but never posted twice.
-            log.warning("could not post the %s reminder of group %s", kind, group.id, exc_info=True)
+            return None
+        message = await channel.send(
+            reminder_text(kind, starts_at, group.name),
+            allowed_mentions=NO_PINGS,
+            nonce=delivery.nonce(),
+        )
+        return message.id
+
+    async def collapse(self, scope: str, rows: list[OutboxRow]) -> list[int]:
+        """Before a backlog is delivered: only the latest reminder that still applies."""
+        reminders = [
+            (row.id, str(row.payload["kind"]), require_time(row.payload["starts_at"]))
+            for row in rows
+            if row.kind == REMINDER_KIND
+        ]
+        return superseded_reminders(reminders, self.bot.clock())
+
+
+def scope_of(group_id: int) -> str:
+    """The outbox scope of a group's schedule: its reminders are delivered in order."""
+    return f"{SCOPE_PREFIX}{group_id}"
