@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -29,13 +29,15 @@ from core.session.service import SessionService
 from core.timers import TimerService
 from storage import Storage
 
+if TYPE_CHECKING:
+    from cogs.sessions._runner import SessionRunner
+
 log = logging.getLogger("mastermind")
 
 Clock = Callable[[], datetime]
 InfoProvider = Callable[[Group, datetime], Awaitable[list[tuple[str, str]]]]
 ArchiveHook = Callable[[Group], Awaitable[None]]
 ReadyHook = Callable[[], Awaitable[None]]
-SessionEndHook = Callable[[Group, SessionState], Awaitable[None]]
 # Adds text and buttons to a floor announcement (open next steps at check-in, for example):
 # the first part joins the announcement, any further parts follow it as messages of their own.
 AnnouncePart = tuple[str, list[discord.ui.Item[Any]]]
@@ -126,7 +128,8 @@ class MastermindBot(commands.Bot):
         self.group_info_providers: list[InfoProvider] = []
         self.archive_hooks: list[ArchiveHook] = []
         self.ready_hooks: list[ReadyHook] = []
-        self.session_end_hooks: list[SessionEndHook] = []
+        # What happens on Discord after a session's transition; set by the sessions cog.
+        self.session_runner: SessionRunner | None = None
         self.announce_extras: list[AnnounceExtra] = []
 
     async def group_info_extras(self, group: Group, now: datetime) -> list[tuple[str, str]]:

@@ -46,7 +46,9 @@ from bench.common import (
     summary_ms,
 )
 from core.errors import UserError
+from core.models import Group
 from core.session import Due, PanelChanged
+from core.session.outbox import Where
 from core.session.service import SessionService
 from core.timers import TimerService
 from storage import Storage
@@ -108,7 +110,9 @@ async def measure(count: int, window: float, lead: float, folder: Path) -> dict[
             group = await storage.groups.get(group_id)
             assert group is not None
             try:
-                transition = await service.command(session_id, Due(), now_utc())
+                transition = await service.command(
+                    session_id, Due(), now_utc(), where=where_of(group, session_id)
+                )
             except UserError as error:
                 errors.append(f"{session_id}: {error}")
                 settle()
@@ -216,3 +220,10 @@ async def run(size: Size) -> Result:
             + GcPauses.describe(data["gc_pauses"], "in the window"),
         )
     return result
+
+
+def where_of(group: Group, session_id: int) -> Where:
+    """Where a session's outbox rows go, as the runner says it."""
+    return Where(
+        session_id, group.id, group.guild_id, group.text_channel_id, group.voice_channel_id
+    )

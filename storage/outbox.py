@@ -217,9 +217,12 @@ class OutboxRepository:
         ):
             return cursor.rowcount > 0
 
-    async def clear_notices(self, channel_id: int) -> None:
-        """A delivery in the channel worked again: a later refusal is news again."""
-        await self.db.execute("DELETE FROM outbox_notices WHERE channel_id = ?", (channel_id,))
+    async def clear_notices(self, channel_id: int, permission: str) -> None:
+        """A delivery needing `permission` in the channel worked: a later refusal is news."""
+        await self.db.execute(
+            "DELETE FROM outbox_notices WHERE channel_id = ? AND permission = ?",
+            (channel_id, permission),
+        )
 
     async def noticed_channels(self) -> list[int]:
         rows = await self.db.fetch_all("SELECT DISTINCT channel_id FROM outbox_notices")

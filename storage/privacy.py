@@ -18,8 +18,9 @@ the erasure covers every guild):
 - `sessions.started_by`, `groups.created_by`, `polls.created_by`, `schedules.set_by`,
   `next_steps.status_by`, `audit_log.actor_id`: the anonymous id; mentions of the person in
   audit details become "a deleted member".
-- `owed_unmutes` is kept: it is the bot's promise to undo a server mute it made on the person,
-  and is deleted as soon as it is kept.
+- An unmute the bot still owes the person (an outbox row waiting until they are in voice) is
+  kept: it is the bot's promise to undo a server mute it made on them, and it is delivered
+  as soon as it can be. Delivered outbox rows that name them are deleted.
 
 The anonymous id is a random negative integer (Discord ids are positive), one per erasure,
 recorded in `erasures` only to keep it unique: nothing maps it back to the person.
@@ -283,7 +284,11 @@ class PrivacyRepository:
                 if row["actor_id"] != user_id and pattern.search(row["detail"])
             ],
             "owed_unmutes": _rows(
-                await one("SELECT guild_id FROM owed_unmutes WHERE user_id = ?", (user_id,))
+                await one(
+                    "SELECT guild_id FROM outbox WHERE state = 'waiting'"
+                    " AND wait_for = 'voice:' || guild_id || ':' || ?",
+                    (user_id,),
+                )
             ),
             "voice_channel_joined": _rows(
                 await one(
@@ -333,6 +338,12 @@ class PrivacyRepository:
                 changed[table] = await _count(
                     conn, f"DELETE FROM {table} WHERE user_id = ?", (user_id,)
                 )
+            changed["outbox"] = await _count(
+                conn,
+                "DELETE FROM outbox WHERE state IN ('done', 'failed', 'dropped')"
+                " AND (payload LIKE ? OR payload LIKE ?)",
+                (f'%"member_id":{user_id},%', f'%"member_id":{user_id}}}%'),
+            )
 
             async with conn.execute(
                 "SELECT session_id, resources, referrals, resources_count, referrals_count"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.feedback import REMINDER_AFTER, feedback_closes_at
 from core.models import Note
+from core.outbox import Outgoing
 from core.session import Phase, SessionState
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.db import Database
+from storage.outbox import OutboxRepository
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,9 @@ class SessionRow:
 
 
 class SessionRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: OutboxRepository | None = None) -> None:
         self.db = db
+        self.outbox = outbox or OutboxRepository(db)
 
     async def create(
         self,
@@ -36,9 +40,10 @@ class SessionRepository:
         guild_id: int,
         started_by: int,
         now: datetime,
-        build: Callable[[int], SessionState],
+        build: Callable[[int], tuple[SessionState, list[Outgoing]]],
     ) -> SessionState:
-        """Insert the session and its first state in one transaction (the state needs the id).
+        """Insert the session, its first state and the outbox rows of its first effects in
+        one transaction (the state needs the id).
 
         The partial unique index refuses a second live session of the same group."""
         async with self.db.transaction() as conn:
@@ -48,7 +53,8 @@ class SessionRepository:
                 (group_id, guild_id, started_by, to_db_time(now)),
             )
             session_id = int(cursor.lastrowid or 0)
-            state = build(session_id)
+            state, outgoing = build(session_id)
+            await self.outbox.insert(conn, outgoing, now)
             await conn.execute(
                 "UPDATE sessions SET format = ?, state = ?, next_due = ? WHERE id = ?",
                 (
@@ -60,17 +66,50 @@ class SessionRepository:
             )
         return state
 
-    async def save_state(self, state: SessionState) -> None:
-        await self.db.execute(
-            "UPDATE sessions SET state = ?, next_due = ? WHERE id = ?",
-            (state.model_dump_json(), to_db_time(state.next_due()), state.session_id),
-        )
+    async def save_state(self, state: SessionState, outgoing: Sequence[Outgoing] = ()) -> None:
+        """The new state and the outbox rows of its effects, together."""
+        params = (state.model_dump_json(), to_db_time(state.next_due()), state.session_id)
+        sql = "UPDATE sessions SET state = ?, next_due = ? WHERE id = ?"
+        if not outgoing:
+            await self.db.execute(sql, params)
+            return
+        async with self.db.transaction() as conn:
+            await conn.execute(sql, params)
+            await self.outbox.insert(conn, outgoing, state.updated_at)
 
     async def finish(
-        self, state: SessionState, group_id: int, attendance: dict[int, int], now: datetime
+        self,
+        state: SessionState,
+        group_id: int,
+        attendance: dict[int, int],
+        now: datetime,
+        outgoing: Sequence[Outgoing] = (),
     ) -> None:
-        """The final state, segment records, attendance and hot-seat history, atomically."""
+        """The end of a session, atomically: the final state, segment records, attendance,
+        hot-seat history, the feedback request (with its close and reminder times) and the
+        outbox rows of the summary and the feedback message."""
+        ended = state.ended_at or now
         async with self.db.transaction() as conn:
+            days = list(
+                await conn.execute_fetchall(
+                    "SELECT g.feedback_days FROM guild_settings g JOIN groups r"
+                    " ON r.guild_id = g.guild_id WHERE r.id = ?",
+                    (group_id,),
+                )
+            )
+            feedback_days = int(days[0][0]) if days else 7
+            await conn.execute(
+                "INSERT OR IGNORE INTO feedback_requests (session_id, group_id, opened_at,"
+                " closes_at, remind_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    state.session_id,
+                    group_id,
+                    to_db_time(ended),
+                    to_db_time(feedback_closes_at(ended, feedback_days)),
+                    to_db_time(ended + REMINDER_AFTER),
+                ),
+            )
+            await self.outbox.insert(conn, outgoing, now)
             await conn.execute(
                 "UPDATE sessions SET state = ?, next_due = NULL, ended_at = ?, end_reason = ?"
                 " WHERE id = ?",
@@ -231,29 +270,6 @@ class SessionRepository:
             "SELECT user_id, joined_at FROM voice_joins WHERE channel_id = ?", (channel_id,)
         )
         return {int(row["user_id"]): require_time(row["joined_at"]) for row in rows}
-
-    async def owe_unmute(self, guild_id: int, user_id: int) -> None:
-        await self.db.execute(
-            "INSERT OR IGNORE INTO owed_unmutes (guild_id, user_id) VALUES (?, ?)",
-            (guild_id, user_id),
-        )
-
-    async def owed_unmutes(self) -> list[tuple[int, int]]:
-        """Every `(guild_id, user_id)` still owed an unmute."""
-        rows = await self.db.fetch_all(
-            "SELECT guild_id, user_id FROM owed_unmutes ORDER BY guild_id, user_id"
-        )
-        return [(int(row["guild_id"]), int(row["user_id"])) for row in rows]
-
-    async def settle_unmute(self, guild_id: int, user_id: int) -> bool:
-        """Forget an owed unmute; True when there was one to pay."""
-        async with (
-            self.db.transaction() as conn,
-            conn.execute(
-                "DELETE FROM owed_unmutes WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-            ) as cursor,
-        ):
-            return cursor.rowcount > 0
 
 
 def _session(row: object) -> SessionRow:

@@ -103,6 +103,7 @@ class Outbox:
         self._collapse: dict[str, Collapse] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
+        self._eager: set[str] = set()
         self._noticed: set[int] | None = None
         self._started = False
         bot.timers.register(TIMER_KIND, self._on_retry_due)
@@ -138,6 +139,7 @@ class Outbox:
         if not self._started:
             return  # start() delivers everything once the bot is ready
         self._dirty.add(scope)
+        self._eager.add(scope)
         if scope in self._workers:
             return
         task = asyncio.get_running_loop().create_task(self._work(scope), name=f"outbox {scope}")
@@ -163,9 +165,6 @@ class Outbox:
     async def _on_retry_due(self, row_id: int, now: datetime) -> None:
         row = await self.bot.storage.outbox.get(row_id)
         if row is not None and row.state == "pending":
-            # Discord is answering again, perhaps after a long outage: what a later row
-            # supersedes is not worth delivering any more.
-            await self._collapse_scope(row.scope)
             self.kick(row.scope)
 
     async def _collapse_scope(self, scope: str) -> None:
@@ -173,7 +172,7 @@ class Outbox:
             if not scope.startswith(prefix):
                 continue
             rows = await self.bot.storage.outbox.pending(scope)
-            if len(rows) < 2 and not any(r.attempts for r in rows):
+            if not rows:
                 return
             try:
                 drop = await collapse(scope, rows)
@@ -184,6 +183,7 @@ class Outbox:
             return
 
     async def _work(self, scope: str) -> None:
+        collapsed = False
         try:
             while True:
                 self._dirty.discard(scope)
@@ -192,13 +192,22 @@ class Outbox:
                     if scope in self._dirty:
                         continue
                     return
+                if row.attempts and not collapsed:
+                    # A backlog behind a failed attempt: what later rows supersede goes first.
+                    collapsed = True
+                    await self._collapse_scope(scope)
+                    continue
                 now = self.bot.clock()
-                if row.next_attempt_at > now:
+                if row.next_attempt_at > now and scope not in self._eager:
                     self.bot.timers.schedule(TIMER_KIND, row.id, row.next_attempt_at)
                     return
+                # New rows behind a row that waits for its retry: try it now rather than
+                # hold the new ones back for the rest of the backoff.
+                self._eager.discard(scope)
                 if not await self._deliver(row, now):
                     return
         finally:
+            self._eager.discard(scope)
             if self._workers.get(scope) is asyncio.current_task():
                 del self._workers[scope]
 
@@ -248,15 +257,17 @@ class Outbox:
     # -- reporting a refusal ----------------------------------------------------------------
 
     async def _worked_in(self, row: OutboxRow) -> None:
-        """A delivery in a channel worked: a refusal reported there before is news again."""
+        """A delivery in a channel worked: a refusal of the permission it needs, reported
+        there before, is news again."""
         channel_id = row.payload.get("channel_id")
-        if not isinstance(channel_id, int):
+        kind = self._kinds.get(row.kind)
+        if not isinstance(channel_id, int) or kind is None:
             return
         if self._noticed is None:
             self._noticed = set(await self.bot.storage.outbox.noticed_channels())
         if channel_id in self._noticed:
-            self._noticed.discard(channel_id)
-            await self.bot.storage.outbox.clear_notices(channel_id)
+            await self.bot.storage.outbox.clear_notices(channel_id, kind.permission)
+            self._noticed = set(await self.bot.storage.outbox.noticed_channels())
 
     async def _report(self, row: OutboxRow, kind: Kind, error: discord.HTTPException) -> None:
         """Tell the group's facilitators, once per channel and permission, what the bot could

@@ -23,6 +23,7 @@ from cogs.common.access import (
 from cogs.common.errors import handle_interaction_error
 from cogs.common.format import percent, timestamp
 from cogs.common.forms import submitted_form
+from cogs.common.outbox import Delivery
 from cogs.common.replies import NO_PINGS, reply
 from cogs.feedback._views import (
     DRAFT_LABEL,
@@ -35,14 +36,12 @@ from cogs.feedback._views import (
 from core.errors import UserError
 from core.feedback import (
     FEEDBACK_QUESTION,
-    REMINDER_AFTER,
     STEPS_PER_CHECKIN_MESSAGE,
     DetailsRefused,
     FeedbackRequest,
     NextStep,
     StepStatus,
     clean_details,
-    feedback_closes_at,
     parse_poll,
     poll_duration,
     rating_label,
@@ -50,6 +49,7 @@ from core.feedback import (
 )
 from core.models import Group
 from core.session import Announce, Phase, SessionState
+from core.session.outbox import FEEDBACK
 from core.stats import not_answered, response_rate
 from core.text import chunks, lines_that_fit
 
@@ -98,7 +98,8 @@ class FeedbackCog(commands.Cog):
         self.bot.timers.register(REMIND, self._on_remind)
         self.bot.timers.register(CLOSE, self._on_close)
         self.bot.timers.register(POLL, self._on_poll_close)
-        self.bot.session_end_hooks.append(self._on_session_end)
+        # The session's end commits the feedback request and this row with it.
+        self.bot.outbox.register(FEEDBACK, self._deliver_feedback, what="post the feedback message")
         self.bot.announce_extras.append(self._announce_extra)
         self.bot.ready_hooks.append(self._rearm)
 
@@ -119,35 +120,30 @@ class FeedbackCog(commands.Cog):
 
     # -- the feedback message ---------------------------------------------------------------
 
-    async def _on_session_end(self, group: Group, state: SessionState) -> None:
-        ended = state.ended_at or self.bot.clock()
-        settings = await self.bot.storage.guilds.settings(group.guild_id)
-        request = await self.bot.storage.feedback.open_request(
-            session_id=state.session_id,
-            group_id=group.id,
-            opened_at=ended,
-            closes_at=feedback_closes_at(ended, settings.feedback_days),
-            remind_at=ended + REMINDER_AFTER,
-        )
-        # Armed first: the reminder and the closing happen even if the message cannot be posted.
+    async def _deliver_feedback(self, delivery: Delivery) -> int | None:
+        """The feedback message of a session that ended: its request was committed with the
+        end, so the reminder and the closing are armed first, even if the post fails."""
+        session_id = int(delivery.row.payload["session_id"])
+        request = await self.bot.storage.feedback.request(session_id)
+        if request is None:
+            return None
         self._arm(request)
-        guild = self.bot.get_guild(group.guild_id)
-        channel = guild.get_channel(group.text_channel_id or 0) if guild else None
+        if request.message_id is not None:
+            return request.message_id  # posted before a restart cut the delivery short
+        group = await self.bot.storage.groups.get(request.group_id)
+        guild = self.bot.get_guild(group.guild_id) if group else None
+        channel = guild.get_channel(group.text_channel_id or 0) if guild and group else None
         if not isinstance(channel, discord.TextChannel):
-            return
-        count = await self.bot.storage.feedback.count_responses(state.session_id)
-        try:
-            message = await channel.send(
-                feedback_content(count),
-                view=feedback_view(state.session_id),
-                allowed_mentions=NO_PINGS,
-            )
-        except discord.HTTPException as error:
-            log.warning(
-                "session %s: could not post the feedback message: %s", state.session_id, error
-            )
-            return
-        await self.bot.storage.feedback.set_message(state.session_id, channel.id, message.id)
+            return None
+        count = await self.bot.storage.feedback.count_responses(session_id)
+        message = await channel.send(
+            feedback_content(count),
+            view=feedback_view(session_id),
+            allowed_mentions=NO_PINGS,
+            nonce=delivery.nonce(),
+        )
+        await self.bot.storage.feedback.set_message(session_id, channel.id, message.id)
+        return message.id
 
     def _arm(self, request: FeedbackRequest) -> None:
         if request.closed_at is not None:

@@ -32,7 +32,7 @@ from core.session.tidy import plan_deletes
 
 if TYPE_CHECKING:
     from bot import MastermindBot
-    from cogs.sessions._cog import SessionsCog
+    from cogs.sessions._runner import SessionRunner
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,9 @@ TIDY_KIND = "session-tidy"
 
 
 class ChannelKeeper:
-    def __init__(self, cog: SessionsCog) -> None:
-        self.cog = cog
-        self.bot: MastermindBot = cog.bot
+    def __init__(self, runner: SessionRunner) -> None:
+        self.runner = runner
+        self.bot: MastermindBot = runner.bot
         self._below: dict[int, int] = {}
         """Messages below the live panel, per live session."""
         self._by_channel: dict[int, int] = {}
@@ -75,7 +75,7 @@ class ChannelKeeper:
         posted below it, or is missing altogether."""
         if state.is_ended():
             return False
-        if state.session_id not in self.cog._panels:
+        if not self.runner.has_panel(state.session_id):
             return True  # there is none: posting it at /session start failed
         return self._below.get(state.session_id, 0) + coming > IN_SIGHT - 1
 
@@ -84,20 +84,23 @@ class ChannelKeeper:
         has to be posted again just for the warning: a re-post then replaces the panel edit."""
         return 1 if will_warn(state) else 0
 
-    async def repost(self, group: Group, state: SessionState, *, coming: int = 0) -> None:
-        """Post the panel again at the bottom; the old one becomes a pointer to it."""
+    async def repost(
+        self, group: Group, state: SessionState, *, coming: int = 0, nonce: str | None = None
+    ) -> discord.Message | None:
+        """Post the panel again at the bottom; the old one becomes a pointer to it. Returns
+        the new panel (None when someone else re-posted it meanwhile)."""
         lock = self._locks.setdefault(state.session_id, asyncio.Lock())
         async with lock:
             latest = self.bot.sessions.get(state.session_id) or state
             if not self.must_repost(latest, coming=coming):
-                return  # someone else re-posted it meanwhile
-            old = await self.cog._panel_location(state.session_id)
-            message = await self.cog._post_panel(group, latest)
+                return None  # someone else re-posted it meanwhile
+            old = await self.runner.panel_location(state.session_id)
+            message = await self.runner.post_panel(group, latest, nonce=nonce)
             if old is None:
-                return
+                return message
             channel = self.bot.get_channel(old[0])
             if not isinstance(channel, discord.TextChannel):
-                return
+                return message
             await self.bot.storage.session_messages.add(
                 state.session_id, channel.id, old[1], "pointer"
             )
@@ -110,11 +113,12 @@ class ChannelKeeper:
                 )
             except discord.HTTPException as error:
                 log.info("session %s: old panel left as it is: %s", state.session_id, error)
+            return message
 
     async def recount(self, session_id: int) -> None:
         """After a restart: how many messages are below the panel, from the channel itself
         (one read), or failing that from what the bot remembers posting."""
-        panel = await self.cog._panel_location(session_id)
+        panel = await self.runner.panel_location(session_id)
         if panel is None:
             return
         channel = self.bot.get_channel(panel[0])
@@ -146,7 +150,7 @@ class ChannelKeeper:
         self._below[state.session_id] = self._below.get(state.session_id, 0) + 1
         if self.must_repost(state):
             try:
-                await self.repost(await self.cog._group(state), state)
+                await self.repost(await self.runner.group_of(state), state)
             except (discord.HTTPException, UserError) as error:
                 log.warning(
                     "session %s: could not post the panel again: %s", state.session_id, error

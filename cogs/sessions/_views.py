@@ -12,7 +12,7 @@ from cogs.sessions._panel import BUTTON_LABELS
 from core.session import SessionState
 
 if TYPE_CHECKING:
-    from cogs.sessions._cog import SessionsCog
+    from cogs.sessions._runner import SessionRunner
 
 ACTIONS = ("next", "extend", "pause", "hand", "note", "end")
 _STYLES = {
@@ -25,10 +25,10 @@ _STYLES = {
 }
 
 
-def _cog(interaction: discord.Interaction) -> SessionsCog:
-    cog = cast(Any, interaction.client).get_cog("SessionsCog")
-    assert cog is not None, "the sessions cog is not loaded"
-    return cast("SessionsCog", cog)
+def _runner(interaction: discord.Interaction) -> SessionRunner:
+    runner = cast(Any, interaction.client).session_runner
+    assert runner is not None, "the sessions feature is not loaded"
+    return cast("SessionRunner", runner)
 
 
 class PanelButton(
@@ -58,7 +58,7 @@ class PanelButton(
         return cls(match["action"], int(match["session_id"]))
 
     async def pressed(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).on_panel_button(interaction, self.action, self.session_id)
+        await _runner(interaction).on_panel_button(interaction, self.action, self.session_id)
 
 
 def panel_view(state: SessionState) -> discord.ui.View | None:
@@ -92,7 +92,7 @@ class NoteModal(discord.ui.Modal):
         self.session_id = session_id
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).add_note_from_form(
+        await _runner(interaction).add_note_from_form(
             interaction, self.session_id, self.kind.value, self.text.value
         )
 

@@ -1,8 +1,11 @@
 """Runs live sessions: one lock per session, apply a command, persist, return the effects.
 
 The state of every live session is kept in memory and written through to the store after
-each transition, in one transaction, before any effect is rendered: a crash never loses a
-transition that Discord has seen, and a restart resumes from exactly the stored state.
+each transition, in one transaction together with the outbox rows of its effects (see
+`core.session.outbox`): a crash never loses a transition that Discord has seen, never loses
+an effect of a transition that committed, and a restart resumes from exactly the stored
+state. The end of a session is one transaction too: the final state, its records, the
+feedback request, and the rows of the summary and the feedback message.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from datetime import datetime
 from typing import Protocol
 
 from core.errors import UserError
+from core.outbox import Outgoing
 from core.session import machine
 from core.session.commands import Command
 from core.session.effects import Effect
 from core.session.model import SessionConfig, SessionState
+from core.session.outbox import Where, rows
 
 
 class SessionStore(Protocol):
@@ -27,24 +32,30 @@ class SessionStore(Protocol):
         guild_id: int,
         started_by: int,
         now: datetime,
-        build: Callable[[int], SessionState],
+        build: Callable[[int], tuple[SessionState, list[Outgoing]]],
     ) -> SessionState: ...
 
-    async def save_state(self, state: SessionState) -> None: ...
+    async def save_state(self, state: SessionState, outgoing: list[Outgoing]) -> None: ...
 
     async def finish(
-        self, state: SessionState, group_id: int, attendance: dict[int, int], now: datetime
+        self,
+        state: SessionState,
+        group_id: int,
+        attendance: dict[int, int],
+        now: datetime,
+        outgoing: list[Outgoing],
     ) -> None: ...
 
 
 class Transition:
-    """The outcome of one command: the new state and what to render."""
+    """The outcome of one command: the new state, its effects and their outbox scope."""
 
-    __slots__ = ("effects", "state")
+    __slots__ = ("effects", "scope", "state")
 
-    def __init__(self, state: SessionState, effects: list[Effect]) -> None:
+    def __init__(self, state: SessionState, effects: list[Effect], scope: str) -> None:
         self.state = state
         self.effects = effects
+        self.scope = scope
 
 
 class SessionService:
@@ -77,6 +88,7 @@ class SessionService:
     async def start(
         self,
         *,
+        where: Callable[[int], Where],
         group_id: int,
         guild_id: int,
         started_by: int,
@@ -92,19 +104,22 @@ class SessionService:
             raise UserError("This group already has a live session; `/session end` ends it.")
         effects: list[Effect] = []
 
-        def build(session_id: int) -> SessionState:
+        def build(session_id: int) -> tuple[SessionState, list[Outgoing]]:
             state, first = machine.start(session_id, config, present, last_hotseat, seed, now)
             effects.extend(first)
-            return state
+            return state, rows(where(session_id), first, panel_first=True)
 
         state = await self._store.create(
             group_id=group_id, guild_id=guild_id, started_by=started_by, now=now, build=build
         )
         self.adopt(state, group_id)
-        return Transition(state, effects)
+        return Transition(state, effects, where(state.session_id).scope())
 
-    async def command(self, session_id: int, command: Command, now: datetime) -> Transition:
-        """Apply one command under the session's lock and persist the result before returning.
+    async def command(
+        self, session_id: int, command: Command, now: datetime, *, where: Where
+    ) -> Transition:
+        """Apply one command under the session's lock and persist the result, with the outbox
+        rows of its effects (`where` says where they go), before returning.
 
         A refused command raises UserError and changes nothing."""
         lock = self._locks.setdefault(session_id, asyncio.Lock())
@@ -113,15 +128,16 @@ class SessionService:
             if state is None:
                 raise UserError("That session has ended.")
             new_state, effects = machine.apply(state, command, now)
+            outgoing = rows(where, effects)
             if new_state.is_ended():
                 group_id = self._groups[session_id]
                 await self._store.finish(
-                    new_state, group_id, new_state.attendance_seconds(now), now
+                    new_state, group_id, new_state.attendance_seconds(now), now, outgoing
                 )
                 del self._live[session_id]
                 del self._groups[session_id]
                 self._locks.pop(session_id, None)
             else:
-                await self._store.save_state(new_state)
+                await self._store.save_state(new_state, outgoing)
                 self._live[session_id] = new_state
-            return Transition(new_state, effects)
+            return Transition(new_state, effects, where.scope())

@@ -32,3 +32,17 @@ CREATE TABLE outbox_notices (
     reported_at  TEXT NOT NULL,
     PRIMARY KEY (channel_id, permission)
 );
+
+-- The unmutes the bot still owes (people who left voice while it had them muted) become
+-- ordinary outbox rows that wait until the member is next in voice.
+INSERT INTO outbox (guild_id, scope, kind, payload, state, next_attempt_at, wait_for, created_at)
+SELECT guild_id,
+       'unmute:' || guild_id || ':' || user_id,
+       'session.unmute',
+       json_object('member_id', user_id),
+       'waiting',
+       strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'),
+       'voice:' || guild_id || ':' || user_id,
+       strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
+FROM owed_unmutes;
+DROP TABLE owed_unmutes;

@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
 
 from core.feedback import FeedbackDetails  # noqa: E402
 from core.session import Due, Next, SessionState, default_config  # noqa: E402
+from core.session.outbox import Where  # noqa: E402
 from core.session.service import SessionService  # noqa: E402
 from storage import Storage  # noqa: E402
 
@@ -115,6 +116,7 @@ class Worker:
         present = [(m, now - timedelta(seconds=len(members) - i)) for i, m in enumerate(members)]
         say("DO start", group_id)
         transition = await self.service.start(
+            where=lambda session_id: Where(session_id, group_id, GUILD, None, None),
             group_id=group_id,
             guild_id=GUILD,
             started_by=members[0],
@@ -142,7 +144,8 @@ class Worker:
             command = Next(facilitator, True)
             self.tick()
         say("DO state", session_id)
-        transition = await self.service.command(session_id, command, self.now)
+        where = Where(session_id, group_id, GUILD, None, None)
+        transition = await self.service.command(session_id, command, self.now, where=where)
         new = transition.state
         say("ACK state", *self._fields(new))
         if new.is_ended():

@@ -2,8 +2,10 @@
 
 A meeting is run once without faults; then once per step (every hand-over, every warning, the
 start and the end), with the group channel's message posts and/or edits failing during exactly
-that step. Each run must end on time with the same segments and attendance as the clean one,
-lose exactly the messages of the failed step (none repeated later), and still open feedback.
+that step. Each run must end on time with the same segments and attendance as the clean one
+and still open feedback. A 500 or 429 is retried: every message of the clean run is there,
+once, in the same order, those of the failed step a few seconds late. A 403 is not retried:
+exactly the messages of the failed step are missing, none repeated later.
 """
 
 from __future__ import annotations
@@ -96,7 +98,11 @@ async def faulty_run(
         for method, path in faults
         if r.method == method and fnmatch.fnmatchcase(r.path, path)
     }
-    assert refused == calls_at(plan, step, faults), f"{status} at +{step}s hit {refused}"
+    # A retried failure holds back the rest of its session's effects until it is delivered,
+    # so with a 500 or 429 the step may not reach the other faulted call at all.
+    expected = calls_at(plan, step, faults)
+    hit = refused == expected if status == 403 else refused and refused <= expected
+    assert hit, f"{status} at +{step}s hit {refused}"
     await advance_to(env, start, plan.duration + GAP)
     return await outcome(env, circle, plan, session_id, start)
 
@@ -117,12 +123,21 @@ async def check_meeting_survives(
 
         posts_failed = POST in faults
         edits_failed = PATCH in faults
-        # Exactly the messages of the failed step are missing: none replayed or doubled.
-        lost = [m for m in clean.messages if m[0] == step] if posts_failed else []
-        assert run.messages == [m for m in clean.messages if m not in lost], where
+        refused = status == 403
+        if refused:
+            # Exactly the messages of the failed step are missing: none replayed or doubled.
+            lost = [m for m in clean.messages if m[0] == step] if posts_failed else []
+            assert run.messages == [m for m in clean.messages if m not in lost], where
+        else:
+            # Every message once, in order; those of the failed step a few seconds late.
+            assert [m[1:] for m in run.messages] == [m[1:] for m in clean.messages], where
+            for late, due in zip(run.messages, clean.messages, strict=True):
+                assert late[0] == due[0] or (due[0] == step and step < late[0] <= step + 10), (
+                    where,
+                    late,
+                )
 
-        # A panel that could not be posted at the start is posted at the next hand-over.
-        if edits_failed and step == plan.duration:
+        if refused and edits_failed and step == plan.duration:
             assert run.panel_title == "Circle · session", where  # its last edit failed
         else:
             assert run.panel_title == "Circle · session (ended)", where
@@ -131,7 +146,7 @@ async def check_meeting_survives(
         assert request is not None and request.closed_at is None, where
         assert bot.timers.pending(REMIND, run.session_id) == request.remind_at, where
         assert bot.timers.pending(CLOSE, run.session_id) == request.closes_at, where
-        if posts_failed and step == plan.duration:
+        if refused and posts_failed and step == plan.duration:
             assert request.message_id is None, where
         else:
             assert request.message_id is not None, where

@@ -12,6 +12,7 @@ import pytest
 from core.errors import UserError
 from core.feedback import FeedbackDetails, StepStatus
 from core.session import End, default_config
+from core.session.outbox import Where
 from core.session.service import SessionService
 from storage import Storage
 
@@ -58,6 +59,7 @@ async def held_session(
     """A session that really ran (through the session service) and ended, with attendance."""
     service = SessionService(storage.sessions)
     started = await service.start(
+        where=lambda session_id: Where(session_id, group_id, guild_id, None, None),
         group_id=group_id,
         guild_id=guild_id,
         started_by=FAY,
@@ -68,7 +70,8 @@ async def held_session(
         now=start,
     )
     session_id = started.state.session_id
-    await service.command(session_id, End(), start + timedelta(minutes=minutes))
+    where = Where(session_id, group_id, guild_id, None, None)
+    await service.command(session_id, End(), start + timedelta(minutes=minutes), where=where)
     return session_id
 
 

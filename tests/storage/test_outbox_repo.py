@@ -108,8 +108,9 @@ async def test_a_notice_is_reported_once_until_cleared(storage: Storage) -> None
     assert not await storage.outbox.notice_once(5, "Send Messages", NOW)
     assert await storage.outbox.notice_once(5, "Mute Members", NOW)
     assert await storage.outbox.noticed_channels() == [5]
-    await storage.outbox.clear_notices(5)
+    await storage.outbox.clear_notices(5, "Send Messages")
     assert await storage.outbox.notice_once(5, "Send Messages", NOW)
+    assert not await storage.outbox.notice_once(5, "Mute Members", NOW)
 
 
 async def test_prune_forgets_only_finished_rows(storage: Storage) -> None:

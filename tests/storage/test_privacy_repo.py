@@ -14,7 +14,9 @@ import pytest
 
 import storage.privacy as privacy_module
 from core.feedback import FeedbackDetails, StepStatus
+from core.outbox import Outgoing, voice_key
 from core.session import SessionState
+from core.session.outbox import UNMUTE
 from core.stats import session_figures
 from storage import Storage
 from storage.privacy import DELETED_MENTION, InLiveSession, scrub_state
@@ -78,7 +80,19 @@ async def populate(storage: Storage) -> int:
     )
     await storage.guilds.audit(GUILD, ANA, "group.add", f"Circle: <@{BEN}>", LATER)
     await storage.guilds.audit(GUILD, BEN, "group.remove", f"Circle: <@{ANA}>", LATER)
-    await storage.sessions.owe_unmute(GUILD, ANA)
+    # An unmute the bot owes her, waiting until she is back in voice; and one it delivered.
+    await storage.outbox.add(
+        [
+            Outgoing(
+                UNMUTE, "session:1", GUILD, {"member_id": ANA}, wait_for=voice_key(GUILD, ANA)
+            ),
+            Outgoing(UNMUTE, "session:1", GUILD, {"member_id": ANA, "session_id": 1}),
+        ],
+        LATER,
+    )
+    delivered = await storage.outbox.next_in("session:1")
+    assert delivered is not None
+    await storage.outbox.done(delivered.id, None, LATER)
     # A refused form of ana's kept as a draft (she never sent it again).
     await storage.feedback.save_draft(1, ANA, {"comments": "A draft by ana"}, LATER)
     return circle
@@ -171,7 +185,9 @@ async def test_erasure_leaves_nothing_that_identifies_the_person_and_keeps_the_f
     assert erasure.changed["feedback_drafts"] == 1
 
     # Only the bot's promise to undo a server mute it made remains.
-    assert await cells_with(storage, ANA, anon) == [("owed_unmutes", "user_id")]
+    assert await cells_with(storage, ANA, anon) == [("outbox", "payload"), ("outbox", "wait_for")]
+    (kept,) = await storage.outbox.waiting(voice_key(GUILD, ANA))
+    assert kept.kind == UNMUTE
     assert not await storage.privacy.has_data(ANA)
 
     after = await storage.reports.session_facts([1])

@@ -10,6 +10,7 @@ import pytest
 
 import storage.reports as reports_module
 from core.feedback import FeedbackDetails, StepStatus
+from core.outbox import Outgoing
 from core.session import Due, Next, RaiseHand, SessionState, apply, default_config, start
 from core.stats import ResponseFact, SegmentFact
 from storage import Storage
@@ -62,10 +63,10 @@ async def run_session(
     With `response_by`, that person answers the first hot seat's advice for 30 s."""
     config = default_config("hotseat", turn_minutes=4, order="joined")
 
-    def build(session_id: int) -> SessionState:
+    def build(session_id: int) -> tuple[SessionState, list[Outgoing]]:
         joined = [(p, at - timedelta(seconds=len(people) - i)) for i, p in enumerate(people)]
         state, _ = start(session_id, config, joined, {}, 1, at)
-        return state
+        return state, []
 
     state = await storage.sessions.create(
         group_id=group_id, guild_id=guild_id, started_by=people[0], now=at, build=build

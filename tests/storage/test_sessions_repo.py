@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import UserError
+from core.outbox import Outgoing
 from core.session import (
     Due,
     End,
@@ -21,6 +22,7 @@ from core.session import (
     default_config,
     start,
 )
+from core.session.outbox import ANNOUNCE, FEEDBACK, PANEL, SUMMARY, Where, rows
 from storage import Storage
 
 NOW = datetime(2026, 1, 1, 18, tzinfo=UTC)
@@ -61,7 +63,7 @@ async def create_session(
     present = [(ANA, at), (BEN, at + timedelta(seconds=1)), (CY, at + timedelta(seconds=2))]
 
     def build(session_id: int) -> SessionState:
-        return start(session_id, config, present, {}, seed=7, now=at)[0]
+        return start(session_id, config, present, {}, seed=7, now=at)[0], []
 
     return await storage.sessions.create(
         group_id=group_id, guild_id=10, started_by=ANA, now=at, build=build
@@ -105,7 +107,7 @@ async def test_only_one_live_session_per_group(storage: Storage) -> None:
     # Another group may run one at the same time; a failed build leaves no row either.
     await create_session(storage, other_group)
 
-    def refuse(session_id: int) -> SessionState:
+    def refuse(session_id: int) -> tuple[SessionState, list[Outgoing]]:
         raise UserError("nobody is here")
 
     third_group = await make_group(storage, "Third")
@@ -202,15 +204,44 @@ async def test_notes(storage: Storage) -> None:
     assert await storage.sessions.notes(state.session_id + 1) == []
 
 
-async def test_owed_unmutes(storage: Storage) -> None:
-    await storage.sessions.owe_unmute(10, BEN)
-    await storage.sessions.owe_unmute(10, BEN)  # owing twice is still one unmute
-    await storage.sessions.owe_unmute(11, BEN)
-    await storage.sessions.owe_unmute(10, ANA)
-    assert await storage.sessions.owed_unmutes() == [(10, ANA), (10, BEN), (11, BEN)]
+async def test_the_end_commits_the_feedback_request_and_its_rows_together(
+    storage: Storage,
+) -> None:
+    group_id = await make_group(storage)
+    await storage.guilds.update_settings(10, {"feedback_days": 3})
+    state = await create_session(storage, group_id)
+    end_at = NOW + timedelta(minutes=2)
+    ended, effects = apply(state, End(), end_at)
+    where = Where(state.session_id, group_id, 10, 555, 556)
+    outgoing = rows(where, effects)
+    assert [r.kind for r in outgoing][-2:] == [SUMMARY, FEEDBACK]
 
-    assert await storage.sessions.settle_unmute(10, BEN) is True
-    assert await storage.sessions.settle_unmute(10, BEN) is False
-    assert await storage.sessions.settle_unmute(10, CY) is False
-    assert await storage.sessions.settle_unmute(11, BEN) is True
-    assert await storage.sessions.owed_unmutes() == [(10, ANA)]
+    # A failure inside the transaction leaves neither the end, the request nor the rows.
+    bad = [*outgoing, Outgoing("x", "s", 10, {"not json": {1, 2}})]
+    with pytest.raises(TypeError):
+        await storage.sessions.finish(ended, group_id, {}, end_at, bad)
+    assert await storage.feedback.request(state.session_id) is None
+    assert await storage.outbox.pending(where.scope()) == []
+    assert (await storage.sessions.live())[0].id == state.session_id
+
+    await storage.sessions.finish(ended, group_id, {}, end_at, outgoing)
+    request = await storage.feedback.request(state.session_id)
+    assert request is not None
+    assert request.opened_at == end_at and request.closes_at == end_at + timedelta(days=3)
+    assert request.remind_at == end_at + timedelta(hours=24)
+    pending = await storage.outbox.pending(where.scope())
+    assert [r.kind for r in pending] == [r.kind for r in outgoing]
+    assert all(r.payload["channel_id"] == 555 for r in pending if r.kind == SUMMARY)
+    assert await storage.sessions.live() == []
+
+
+async def test_a_state_and_its_rows_are_saved_together(storage: Storage) -> None:
+    group_id = await make_group(storage)
+    state = await create_session(storage, group_id)
+    moved, effects = apply(state, Due(), NOW + timedelta(minutes=4))
+    where = Where(state.session_id, group_id, 10, 555, 556)
+    await storage.sessions.save_state(moved, rows(where, effects))
+    kinds = [r.kind for r in await storage.outbox.pending(where.scope())]
+    assert ANNOUNCE in kinds and PANEL in kinds
+    row = await storage.sessions.get(state.session_id)
+    assert row is not None and row.state == moved
