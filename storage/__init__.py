@@ -46,7 +46,7 @@ class Storage:
             profiles=ProfileRepository(db),
             guilds=GuildRepository(db),
             sessions=SessionRepository(db),
-            feedback=FeedbackRepository(db),
+            feedback=FeedbackRepository(db, outbox),
             schedules=ScheduleRepository(db, outbox),
             reports=ReportRepository(db),
             privacy=PrivacyRepository(db),
