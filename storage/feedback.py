@@ -135,18 +135,6 @@ class FeedbackRepository:
         rows = await self.db.fetch_all("SELECT * FROM feedback_requests WHERE closed_at IS NULL")
         return [_request(row) for row in rows]
 
-    async def mark_reminded(self, session_id: int, now: datetime) -> bool:
-        """Claim the reminder; False when it was already sent (so it is never sent twice)."""
-        async with (
-            self.db.transaction() as conn,
-            conn.execute(
-                "UPDATE feedback_requests SET reminded_at = ?"
-                " WHERE session_id = ? AND reminded_at IS NULL",
-                (to_db_time(now), session_id),
-            ) as cursor,
-        ):
-            return cursor.rowcount > 0
-
     async def claim_reminder(
         self, session_id: int, now: datetime, effects: Sequence[Outgoing]
     ) -> bool:
