@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 
 import aiosqlite
@@ -58,7 +58,14 @@ class ScheduleRepository:
         return _schedule(row) if row else None
 
     async def put(
-        self, *, group_id: int, guild_id: int, recurrence: Recurrence, set_by: int, now: datetime
+        self,
+        *,
+        group_id: int,
+        guild_id: int,
+        recurrence: Recurrence,
+        set_by: int,
+        now: datetime,
+        effects: Sequence[Outgoing] = (),
     ) -> Schedule:
         """Create the group's schedule or replace its recurrence. The Discord event, skipped
         meetings and sent reminders stay: the event is moved to the new time, and a skip or a
@@ -86,17 +93,27 @@ class ScheduleRepository:
                 ),
             )
             await _changed(conn, group_id)
+            await self.outbox.insert(conn, effects, now)
         saved = await self.get(group_id)
         assert saved is not None
         return saved
 
-    async def delete(self, group_id: int) -> Schedule | None:
-        """Remove the schedule with its skips and reminder records; returns what was removed."""
-        found = await self.get(group_id)
-        if found is not None:
-            async with self.db.transaction() as conn:
+    async def delete(
+        self,
+        group_id: int,
+        *,
+        now: datetime | None = None,
+        effects: Callable[[Schedule], Sequence[Outgoing]] = lambda _: (),
+    ) -> Schedule | None:
+        """Remove the schedule with its skips and reminder records, writing the outbox rows
+        `effects` gives for it (deleting its event) in the same transaction; returns what
+        was removed."""
+        async with self.db.transaction() as conn:
+            found = await self.get(group_id)
+            if found is not None:
                 await conn.execute("DELETE FROM schedules WHERE group_id = ?", (group_id,))
                 await _changed(conn, group_id)
+                await _insert(self.outbox, conn, effects(found), now)
         return found
 
     async def set_event(
@@ -120,7 +137,15 @@ class ScheduleRepository:
         )
         return await self.get(found.group_id)
 
-    async def skip(self, group_id: int, starts_at: datetime) -> None:
+    async def skip(
+        self,
+        group_id: int,
+        starts_at: datetime,
+        *,
+        now: datetime | None = None,
+        effects: Sequence[Outgoing] = (),
+    ) -> None:
+        """Skip the meeting at `starts_at`, writing `effects` (the event's replacement) with it."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO schedule_skips (group_id, starts_at) VALUES (?, ?)"
@@ -129,6 +154,7 @@ class ScheduleRepository:
             )
             if cursor.rowcount:
                 await _changed(conn, group_id)
+                await _insert(self.outbox, conn, effects, now)
             await cursor.close()
 
     async def skipped(self, group_id: int) -> frozenset[datetime]:
@@ -193,6 +219,19 @@ class ScheduleRepository:
             "SELECT sequence FROM calendar_sequences WHERE group_id = ?", (group_id,)
         )
         return int(row[0]) if row else 0
+
+
+async def _insert(
+    outbox: OutboxRepository,
+    conn: aiosqlite.Connection,
+    effects: Sequence[Outgoing],
+    now: datetime | None,
+) -> None:
+    if not effects:
+        return
+    if now is None:
+        raise ValueError("outbox rows need the time they are written at")
+    await outbox.insert(conn, effects, now)
 
 
 async def _changed(conn: aiosqlite.Connection, group_id: int) -> None:

@@ -22,7 +22,14 @@ from cogs.common.access import (
 from cogs.common.audit import record_action
 from cogs.common.replies import NO_PINGS, defer, reply
 from cogs.profiles import timezone_autocomplete
-from cogs.schedule._keeper import REMINDER_KIND, SCOPE_PREFIX, TIMER_KIND, ScheduleKeeper
+from cogs.schedule._keeper import (
+    EVENT_DELETE_KIND,
+    EVENT_KIND,
+    REMINDER_KIND,
+    SCOPE_PREFIX,
+    TIMER_KIND,
+    ScheduleKeeper,
+)
 from cogs.schedule._render import event_url, schedule_text, slots_text, when
 from core.errors import UserError
 from core.groups import channel_slug
@@ -86,13 +93,26 @@ class ScheduleCog(commands.Cog):
             permission="Send Messages",
             what="post the meeting reminder",
         )
+        self.bot.outbox.register(
+            EVENT_KIND,
+            self.keeper.deliver_event,
+            permission="Manage Events",
+            what="make the meeting's Discord event",
+        )
+        self.bot.outbox.register(
+            EVENT_DELETE_KIND,
+            self.keeper.deliver_delete,
+            permission="Manage Events",
+            what="delete an old meeting's Discord event",
+        )
         self.bot.outbox.register_collapse(SCOPE_PREFIX, self.keeper.collapse)
         self.bot.ready_hooks.append(self._check_all)
         self.bot.group_info_providers.append(self._info)
         self.bot.archive_hooks.append(self._archived)
 
     async def cog_unload(self) -> None:
-        self.bot.outbox.unregister(REMINDER_KIND)
+        for kind in (REMINDER_KIND, EVENT_KIND, EVENT_DELETE_KIND):
+            self.bot.outbox.unregister(kind)
         for hooks, hook in (
             (self.bot.ready_hooks, self._check_all),
             (self.bot.group_info_providers, self._info),
@@ -194,15 +214,15 @@ class ScheduleCog(commands.Cog):
         rec = make_recurrence(weekday, time, every_weeks, duration, zone, self.bot.clock())
         self.check_can_schedule(member.guild, found)
         await defer(interaction)
-        event, first, changed = await self.apply_schedule(found, member, rec)
+        event_id, first, changed = await self.apply_schedule(found, member, rec)
         verb = "Changed" if changed else "Set"
         lines = [
             f"{verb} the schedule of **{escape_markdown(found.name)}**: {format_recurrence(rec)}."
         ]
         if first is not None:
             lines.append(f"Next meeting: {when(first)}.")
-        if event is not None:
-            lines.append(f"Discord event: {event_url(member.guild.id, event.id)}")
+        if event_id is not None:
+            lines.append(f"Discord event: {event_url(member.guild.id, event_id)}")
         else:
             lines.append("I could not create the Discord event yet; I will keep trying.")
         lines.append("Reminders will be posted in the group's channel 24 h and 15 min before.")
@@ -220,17 +240,22 @@ class ScheduleCog(commands.Cog):
 
     async def apply_schedule(
         self, group: Group, member: discord.Member, rec: Recurrence
-    ) -> tuple[discord.ScheduledEvent | None, datetime | None, bool]:
-        """Store the recurrence, make the Discord event, record the action and tell the
-        group: what `/schedule set` does, for other features too. Returns the event, the
-        first meeting, and whether an earlier schedule was replaced."""
+    ) -> tuple[int | None, datetime | None, bool]:
+        """Store the recurrence (with the outbox row that makes the Discord event), record the
+        action and tell the group: what `/schedule set` does, for other features too. Returns
+        the event's id, the first meeting, and whether an earlier schedule was replaced."""
         now = self.bot.clock()
         repo = self.bot.storage.schedules
         previous = await repo.get(group.id)
         await repo.put(
-            group_id=group.id, guild_id=member.guild.id, recurrence=rec, set_by=member.id, now=now
+            group_id=group.id,
+            guild_id=member.guild.id,
+            recurrence=rec,
+            set_by=member.id,
+            now=now,
+            effects=[self.keeper.event_effect(group, refresh=True)],
         )
-        event = await self.keeper.sync(group.id, refresh_event=True)
+        event = await self.keeper.sync(group.id)
         await record_action(
             self.bot, member, "schedule.set", f"{group.name}: {format_recurrence(rec)}"
         )
@@ -271,8 +296,10 @@ class ScheduleCog(commands.Cog):
         if target is None:
             raise UserError("There is no upcoming meeting to skip.")
         await defer(interaction)
-        await repo.skip(found.id, target)
-        await self.keeper.sync(found.id, replace_event=True)
+        await repo.skip(
+            found.id, target, now=now, effects=[self.keeper.event_effect(found, replace=True)]
+        )
+        await self.keeper.sync(found.id)
         await record_action(
             self.bot, member, "schedule.skip", f"{found.name}: {target.isoformat()}"
         )
