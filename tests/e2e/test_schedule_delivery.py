@@ -1,7 +1,8 @@
-"""Schedule reminders through the outbox, in virtual time: a failing POST is retried and the
-reminder still lands once before the meeting; a crash between the commit and the post loses
-nothing and doubles nothing; a reminder held up past the next one is dropped for it; a
-refusal (403) is reported once to the facilitators."""
+"""Schedule reminders and events through the outbox, in virtual time: a failing POST is
+retried and the reminder still lands once before the meeting; a crash between the commit and
+the post loses nothing and doubles nothing; a reminder held up past the next one is dropped
+for it; an event create that fails is retried and exactly one event exists, also across a
+crash; a refusal (403) is reported once to the facilitators."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from bot import Settings
 from cogs.schedule._keeper import REMINDER_KIND, scope_of
 from tests.e2e.test_schedule import (
     FIRST,
+    WEEK,
     Owls,
     bot_of,
     close_database,  # noqa: F401  (an autouse fixture: closes the last bot's database)
     owls,
     restart,
+    start_of,
 )
 
 DAY_BEFORE = FIRST - timedelta(hours=24)
@@ -172,3 +175,93 @@ async def test_a_refused_reminder_is_reported_once_to_the_facilitators(
     assert len(told) == 1
     assert "meeting reminder" in told[0] and "Send Messages" in told[0]
     assert group.ben.user.dm_channel.history() == []
+
+
+EVENTS = "/guilds/*/scheduled-events"
+
+
+async def test_an_event_create_that_fails_is_retried_and_exactly_one_exists(
+    simcord_env: Env,
+) -> None:
+    group = await owls(simcord_env)
+    simcord_env.inject_error("POST", EVENTS, status=500)
+
+    text = await group.set()
+
+    assert "I could not create the Discord event yet; I will keep trying." in text
+    await simcord_env.advance_time(3)
+    event = group.event()  # exactly one
+    creates = [r for r in simcord_env.http_requests if r.method == "POST" and "scheduled" in r.path]
+    assert len(creates) == 2, "the failed create and its retry"
+    schedule = await bot_of(simcord_env).storage.schedules.get(1)
+    assert schedule is not None and schedule.event_id == event.id  # type: ignore[attr-defined]
+    await group.advance_to(FIRST - timedelta(minutes=15))
+    assert [e.id for e in group.events()] == [event.id]  # type: ignore[attr-defined]
+
+
+async def test_an_event_made_but_not_recorded_before_a_crash_is_reused(
+    simcord_env: Env, settings: Settings
+) -> None:
+    group = await owls(simcord_env)
+    await group.set()
+    made = group.event()
+    # The process stopped after Discord made the event and before the id was committed.
+    await crash(simcord_env)
+    await bot_of(simcord_env).storage.schedules.set_event(1, None, None)
+
+    await restart(simcord_env, settings)
+    await simcord_env.advance_time(1)
+
+    assert [e.id for e in group.events()] == [made.id]  # type: ignore[attr-defined]
+    schedule = await bot_of(simcord_env).storage.schedules.get(1)
+    assert schedule is not None and schedule.event_id == made.id  # type: ignore[attr-defined]
+
+
+async def test_event_posts_failing_across_a_restart_still_make_one_event(
+    simcord_env: Env, settings: Settings
+) -> None:
+    group = await owls(simcord_env)
+    simcord_env.inject_error("POST", EVENTS, status=503, times=None)
+    await group.set()
+    await simcord_env.advance_time(120)
+    assert group.events() == []
+
+    await crash(simcord_env)
+    simcord_env.backend.faults.clear()
+    await restart(simcord_env, settings)
+    await simcord_env.advance_time(600)
+
+    assert start_of(group.event()) == FIRST
+
+
+async def test_a_skip_whose_delete_fails_still_leaves_one_event(simcord_env: Env) -> None:
+    group = await owls(simcord_env)
+    await group.set()
+    old = group.event()
+    simcord_env.inject_error("DELETE", f"{EVENTS}/*", status=500)
+
+    result = await group.fay.slash(group.world.lobby, "schedule skip", group="Night Owls")
+    assert result.ephemeral
+    await simcord_env.advance_time(5)
+
+    deletes = [
+        r for r in simcord_env.http_requests if r.method == "DELETE" and "scheduled" in r.path
+    ]
+    assert len(deletes) == 2, "the failed delete and its retry"
+    (kept,) = group.events()
+    assert kept.id != old.id and start_of(kept) == FIRST + WEEK  # type: ignore[attr-defined]
+
+
+async def test_a_lost_manage_events_permission_is_reported_once(simcord_env: Env) -> None:
+    group = await owls(simcord_env)
+    simcord_env.inject_error(
+        "POST", EVENTS, status=403, code=50013, message="Missing Permissions", times=None
+    )
+    await group.set()
+    await group.advance_to(FIRST - timedelta(hours=30))
+
+    assert group.events() == []
+    creates = [r for r in simcord_env.http_requests if r.method == "POST" and "scheduled" in r.path]
+    assert len(creates) > 2, "tried again later, told only once"
+    told = [m.content for m in group.text.history() if "Manage Events" in m.content]
+    assert len(told) == 1 and "Discord event" in told[0]
