@@ -103,10 +103,18 @@ class Expected:
 class Worker:
     """One worker process: started ahead of time, it imports and waits for `go`."""
 
-    def __init__(self, database: Path, run: int, seed: int) -> None:
+    def __init__(
+        self,
+        database: Path,
+        run: int,
+        seed: int,
+        *,
+        script: Path = WORKER,
+        args: tuple[str, ...] = (),
+    ) -> None:
         env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            [sys.executable, str(WORKER), str(database), str(run), str(seed)],
+            [sys.executable, str(script), str(database), str(run), str(seed), *args],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,

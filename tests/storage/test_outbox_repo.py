@@ -33,8 +33,7 @@ def item(scope: str, n: int, **extra: object) -> Outgoing:
 async def test_rows_commit_with_the_change_they_follow(storage: Storage) -> None:
     async with storage.db.transaction() as conn:
         await conn.execute("INSERT INTO bot_meta (key, value) VALUES ('k', 'v')")
-        ids = await storage.outbox.insert(conn, [item("s:1", 1), item("s:1", 2)], NOW)
-    assert ids == sorted(ids) and len(ids) == 2
+        await storage.outbox.insert(conn, [item("s:1", 1), item("s:1", 2)], NOW)
     rows = await storage.outbox.pending("s:1")
     assert [r.payload["n"] for r in rows] == [1, 2]
     assert rows[0].state == "pending" and rows[0].attempts == 0
