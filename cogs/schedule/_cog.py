@@ -20,11 +20,12 @@ from cogs.common.access import (
     resolve_group,
 )
 from cogs.common.audit import record_action
-from cogs.common.replies import NO_PINGS, defer, reply
+from cogs.common.replies import defer, reply
 from cogs.profiles import timezone_autocomplete
 from cogs.schedule._keeper import (
     EVENT_DELETE_KIND,
     EVENT_KIND,
+    NOTICE_KIND,
     REMINDER_KIND,
     SCOPE_PREFIX,
     TIMER_KIND,
@@ -105,13 +106,16 @@ class ScheduleCog(commands.Cog):
             permission="Manage Events",
             what="delete an old meeting's Discord event",
         )
+        self.bot.outbox.register(
+            NOTICE_KIND, self.keeper.deliver_notice, what="post the schedule change"
+        )
         self.bot.outbox.register_collapse(SCOPE_PREFIX, self.keeper.collapse)
         self.bot.ready_hooks.append(self._check_all)
         self.bot.group_info_providers.append(self._info)
         self.bot.archive_hooks.append(self._archived)
 
     async def cog_unload(self) -> None:
-        for kind in (REMINDER_KIND, EVENT_KIND, EVENT_DELETE_KIND):
+        for kind in (REMINDER_KIND, EVENT_KIND, EVENT_DELETE_KIND, NOTICE_KIND):
             self.bot.outbox.unregister(kind)
         for hooks, hook in (
             (self.bot.ready_hooks, self._check_all),
@@ -162,20 +166,6 @@ class ScheduleCog(commands.Cog):
         if found is None:
             raise no_schedule(group)
         return found
-
-    async def _notice(self, group: Group, text: str) -> None:
-        """Tell the group, in its own channel, that its schedule changed (pinging nobody)."""
-        guild = self.bot.get_guild(group.guild_id)
-        channel = (
-            guild.get_channel(group.text_channel_id)
-            if guild is not None and group.text_channel_id
-            else None
-        )
-        if isinstance(channel, discord.TextChannel):
-            try:
-                await channel.send(text, allowed_mentions=NO_PINGS)
-            except discord.HTTPException:
-                return
 
     # ------------------------------------------------------------------ commands
 
@@ -247,26 +237,27 @@ class ScheduleCog(commands.Cog):
         now = self.bot.clock()
         repo = self.bot.storage.schedules
         previous = await repo.get(group.id)
+        first = upcoming_meeting(rec, now, await repo.skipped(group.id))
+        effects = [self.keeper.event_effect(group, refresh=True)]
+        if first is not None:
+            verb = "changed" if previous is not None else "set"
+            text = (
+                f"📅 {member.mention} {verb} the meeting schedule: "
+                f"{format_recurrence(rec)}. Next meeting: {when(first)}."
+            )
+            effects.append(self.keeper.notice_effect(group, text))
         await repo.put(
             group_id=group.id,
             guild_id=member.guild.id,
             recurrence=rec,
             set_by=member.id,
             now=now,
-            effects=[self.keeper.event_effect(group, refresh=True)],
+            effects=effects,
         )
         event = await self.keeper.sync(group.id)
         await record_action(
             self.bot, member, "schedule.set", f"{group.name}: {format_recurrence(rec)}"
         )
-        first = upcoming_meeting(rec, now, await repo.skipped(group.id))
-        if first is not None:
-            verb = "changed" if previous is not None else "set"
-            await self._notice(
-                group,
-                f"📅 {member.mention} {verb} the meeting schedule: "
-                f"{format_recurrence(rec)}. Next meeting: {when(first)}.",
-            )
         return event, first, previous is not None
 
     @schedule.command(name="show", description="The group's schedule and next three meetings")
@@ -296,23 +287,28 @@ class ScheduleCog(commands.Cog):
         if target is None:
             raise UserError("There is no upcoming meeting to skip.")
         await defer(interaction)
+        following = upcoming_meeting(schedule.recurrence, now, skipped | {target})
+        then = f" The next one is {when(following)}." if following is not None else ""
+        notice = (
+            f"📅 {member.mention} skipped the meeting of {discord_timestamp(target, 'F')}.{then}"
+        )
         await repo.skip(
-            found.id, target, now=now, effects=[self.keeper.event_effect(found, replace=True)]
+            found.id,
+            target,
+            now=now,
+            effects=[
+                self.keeper.event_effect(found, replace=True),
+                self.keeper.notice_effect(found, notice),
+            ],
         )
         await self.keeper.sync(found.id)
         await record_action(
             self.bot, member, "schedule.skip", f"{found.name}: {target.isoformat()}"
         )
-        following = upcoming_meeting(schedule.recurrence, now, skipped | {target})
-        then = f" The next one is {when(following)}." if following is not None else ""
         await reply(
             interaction,
             f"Skipped the meeting of {discord_timestamp(target, 'F')}; no reminders will be "
             f"posted for it.{then}",
-        )
-        await self._notice(
-            found,
-            f"📅 {member.mention} skipped the meeting of {discord_timestamp(target, 'F')}.{then}",
         )
 
     @schedule.command(name="clear", description="Delete the schedule and its event (facilitators)")
@@ -323,14 +319,16 @@ class ScheduleCog(commands.Cog):
         await require_facilitator(self.bot, member, found)
         await self._schedule_of(found)
         await defer(interaction)
-        await self.keeper.clear(found.id)
+        notice = self.keeper.notice_effect(
+            found, f"📅 {member.mention} cleared the meeting schedule."
+        )
+        await self.keeper.clear(found.id, notice)
         await record_action(self.bot, member, "schedule.clear", found.name)
         await reply(
             interaction,
             f"Cleared the schedule of **{escape_markdown(found.name)}**: its Discord event is "
             "deleted and no more reminders will be posted.",
         )
-        await self._notice(found, f"📅 {member.mention} cleared the meeting schedule.")
 
     @schedule.command(name="calendar", description="An .ics file with the recurring meeting")
     @app_commands.autocomplete(group=group_autocomplete)

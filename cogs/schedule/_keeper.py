@@ -51,6 +51,7 @@ TIMER_KIND = "schedule"
 REMINDER_KIND = "schedule.reminder"
 EVENT_KIND = "schedule.event"
 EVENT_DELETE_KIND = "schedule.event_delete"
+NOTICE_KIND = "schedule.notice"
 SCOPE_PREFIX = "schedule:"
 # When the event is not as it should be (its row waits for Discord, or the voice channel is
 # gone), look again after:
@@ -153,18 +154,19 @@ class ScheduleKeeper:
             log.info("event %s of group %s was deleted by hand", event_id, schedule.group_id)
             await self.sync_locked(schedule.group_id, self.bot.clock())
 
-    async def clear(self, group_id: int) -> Schedule | None:
+    async def clear(self, group_id: int, notice: Outgoing | None = None) -> Schedule | None:
         """Delete the schedule (with its skips and reminder records) and, through the outbox
-        in the same transaction, its Discord event."""
+        in the same transaction, its Discord event (and the `notice` to the group, if any)."""
+
+        def effects(found: Schedule) -> list[Outgoing]:
+            rows = [] if notice is None else [notice]
+            if found.event_id is not None:
+                rows.insert(0, self.delete_effect(found.guild_id, group_id, found.event_id))
+            return rows
+
         async with self.lock(group_id):
             removed = await self.bot.storage.schedules.delete(
-                group_id,
-                now=self.bot.clock(),
-                effects=lambda found: (
-                    [self.delete_effect(found.guild_id, group_id, found.event_id)]
-                    if found.event_id is not None
-                    else []
-                ),
+                group_id, now=self.bot.clock(), effects=effects
             )
             self.bot.timers.schedule(TIMER_KIND, group_id, None)
         self.bot.outbox.kick(scope_of(group_id))
@@ -384,6 +386,27 @@ class ScheduleKeeper:
             return await guild.fetch_scheduled_event(event_id, with_counts=False)
         except discord.NotFound:
             return None
+
+    # ------------------------------------------------------------------ notices
+
+    def notice_effect(self, group: Group, text: str) -> Outgoing:
+        """The row that tells the group, in its channel, that its schedule changed."""
+        return Outgoing(
+            NOTICE_KIND,
+            scope_of(group.id),
+            group.guild_id,
+            {"group_id": group.id, "channel_id": group.text_channel_id, "text": text},
+        )
+
+    async def deliver_notice(self, delivery: Delivery) -> int | None:
+        """The outbox handler: post a schedule change in the group's channel (pinging nobody)."""
+        channel = self.bot.get_channel(int(delivery.row.payload.get("channel_id") or 0))
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        message = await channel.send(
+            str(delivery.row.payload["text"]), allowed_mentions=NO_PINGS, nonce=delivery.nonce()
+        )
+        return message.id
 
     # ------------------------------------------------------------------ reminders
 

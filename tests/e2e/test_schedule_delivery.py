@@ -265,3 +265,22 @@ async def test_a_lost_manage_events_permission_is_reported_once(simcord_env: Env
     assert len(creates) > 2, "tried again later, told only once"
     told = [m.content for m in group.text.history() if "Manage Events" in m.content]
     assert len(told) == 1 and "Discord event" in told[0]
+
+
+async def test_a_schedule_notice_that_fails_once_is_posted_once(simcord_env: Env) -> None:
+    group = await owls(simcord_env)
+    simcord_env.inject_error("POST", f"/channels/{group.text.id}/messages", status=500)
+
+    await group.set()
+    await simcord_env.advance_time(5)
+
+    notices = [m for m in group.text.history() if "set the meeting schedule" in m.content]
+    assert len(notices) == 1
+    posts = [
+        r.json or {}
+        for r in simcord_env.http_requests
+        if r.method == "POST" and r.path == f"/channels/{group.text.id}/messages"
+    ]
+    assert len(posts) == 2 and posts[0]["nonce"] == posts[1]["nonce"]
+    allowed = posts[1]["allowed_mentions"]
+    assert isinstance(allowed, dict) and allowed.get("parse") == [] and not allowed.get("users")
