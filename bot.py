@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from cogs.common.errors import MastermindTree
 from cogs.common.forms import OpenForms
 from cogs.common.outbox import Outbox
+from core.hooks import Hook, HookRegistry
 from core.models import Group
 from core.session import Announce, SessionState
 from core.session.service import SessionService
@@ -35,13 +36,26 @@ if TYPE_CHECKING:
 log = logging.getLogger("mastermind")
 
 Clock = Callable[[], datetime]
-InfoProvider = Callable[[Group, datetime], Awaitable[list[tuple[str, str]]]]
-ArchiveHook = Callable[[Group], Awaitable[None]]
-ReadyHook = Callable[[], Awaitable[None]]
-# Adds text and buttons to a floor announcement (open next steps at check-in, for example):
-# the first part joins the announcement, any further parts follow it as messages of their own.
 AnnouncePart = tuple[str, list[discord.ui.Item[Any]]]
-AnnounceExtra = Callable[[Group, SessionState, Announce], Awaitable[list[AnnouncePart]]]
+
+
+class BotHooks(HookRegistry):
+    """Where features take part in each other's work. A cog adds its entries in `cog_load`
+    and removes them all in `cog_unload` (`bot.hooks.remove(self)`); start-up re-arms are
+    registered with the timer service instead (`bot.timers.register(..., rearm=...)`)."""
+
+    def __init__(self) -> None:
+        # Fields `/group info` shows (next meeting, sessions held).
+        self.group_info: Hook[[Group, datetime], list[tuple[str, str]]] = Hook("group info")
+        # Winds down what runs in a group (a live session) before it is archived.
+        self.archive: Hook[[Group], None] = Hook("archive")
+        # Text and buttons added to a floor announcement (open next steps at check-in).
+        # The first part joins the announcement, any further parts follow it as messages of
+        # their own.
+        self.announce_extras: Hook[[Group, SessionState, Announce], list[AnnouncePart]] = Hook(
+            "announce extra"
+        )
+
 
 # Exactly what the bot does: roles and private channels for groups, messages with embeds and
 # files, server mute for the talking stick (and the audit log, to tell a moderator's mutes from
@@ -124,25 +138,22 @@ class MastermindBot(commands.Bot):
         self.open_forms = OpenForms()
         # Every Discord side effect that follows a state change is delivered from here.
         self.outbox = Outbox(self)
-        self._ready_once = False
-        self.group_info_providers: list[InfoProvider] = []
-        self.archive_hooks: list[ArchiveHook] = []
-        self.ready_hooks: list[ReadyHook] = []
         # What happens on Discord after a session's transition; set by the sessions cog.
         self.session_runner: SessionRunner | None = None
-        self.announce_extras: list[AnnounceExtra] = []
+        self._ready_once = False
+        self.hooks = BotHooks()
 
     async def group_info_extras(self, group: Group, now: datetime) -> list[tuple[str, str]]:
         """Fields other features add to `/group info` (next meeting, sessions held)."""
-        fields: list[tuple[str, str]] = []
-        for provider in self.group_info_providers:
-            fields.extend(await provider(group, now))
-        return fields
+        return [
+            field
+            for fields in await self.hooks.group_info.call_each(group, now)
+            for field in fields
+        ]
 
     async def before_group_archived(self, group: Group) -> None:
         """Let features wind down what runs in a group (a live session) before it is archived."""
-        for hook in self.archive_hooks:
-            await hook(group)
+        await self.hooks.archive.call_each(group)
 
     async def setup_hook(self) -> None:
         await self.storage.open()
@@ -151,30 +162,39 @@ class MastermindBot(commands.Bot):
         await self.sync_commands_if_changed()
 
     async def on_ready(self) -> None:
-        """Timers start once the gateway cache is filled, so overdue work can reach Discord."""
+        """Timers start once the gateway cache is filled, so overdue work can reach Discord.
+
+        Start-up is isolated: each guild's member fetch and each feature's re-arm stands
+        alone, and the timer loop runs whatever fails (`TimerService.start_and_rearm`)."""
         if self._ready_once:
             return
         self._ready_once = True
         # Features re-arm from the member cache (who is in voice, who can get a DM); fill it
         # before they look, rather than trusting it to be complete at READY.
         for guild in self.guilds:
-            if not guild.chunked:
-                await guild.chunk()
-        try:
-            for hook in self.ready_hooks:
-                await hook()
-        finally:
-            # What was written but not delivered before a restart goes out now, collapsed.
+            if guild.chunked:
+                continue
             try:
-                await self.outbox.start()
+                await guild.chunk()
             except Exception:
-                log.exception("the outbox could not resume its deliveries")
+                log.exception("could not fetch the members of guild %s", guild.id)
+        failed = await self.timers.start_and_rearm()
+        try:
+            # What was written but not delivered before a restart goes out now, collapsed;
+            # after the re-arms, so that the live sessions it collapses against are loaded.
+            await self.outbox.start()
+        except Exception:
+            log.exception("the outbox could not resume its deliveries")
         # What start-up loaded (live sessions, caches) lives as long as the process: moving it
         # out of the collector's generations keeps full collections short.
         gc.collect()
         gc.freeze()
-        self.timers.start()
-        log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+        log.info(
+            "ready as %s in %d guilds%s",
+            self.user,
+            len(self.guilds),
+            f"; re-arm failed for {', '.join(failed)} (retrying)" if failed else "",
+        )
 
     async def close(self) -> None:
         try:

@@ -8,20 +8,23 @@ timers start. All N are adopted into one `SessionService` and armed in one `Time
 whose clock is the real `datetime.now(UTC)`.
 
 Each hand-over runs what the bot runs at a deadline (`SessionsCog._on_due` → `_run` →
-`render`) minus Discord: look the group up in SQLite, apply `Due()` through the service
-(per-session lock, pure transition, state persisted in one transaction), re-arm the timer,
-and, for the `PanelChanged` effect, read the session row as `_update_panel` does before its
-edit. The REST calls themselves are not made (they are counted by `bench.rest_calls`).
+`render`) minus Discord: apply `Due()` through the service (per-session lock, pure transition,
+state persisted and committed, in a group commit with whatever else arrives together, with
+`synchronous = FULL`), re-arm the timer, look the group up in SQLite (after the commit, as the
+cog does), and, for the `PanelChanged` effect, read the session row as `_update_panel` does
+before its edit. The REST calls themselves are not made (they are counted by
+`bench.rest_calls`).
 
 Lateness = (time the hand-over was rendered − its deadline), for each session's first
 deadline. Also recorded: lateness when the handler started ("fired") and when the new state
 was committed ("persisted"), and every garbage collection during the window (`gc.callbacks`):
 a full collection stops the loop for a time that grows with the number of live objects, so
-one falling in the window shows in the tail. Target: p99 < 50 ms at 1,000 sessions.
+one falling in the window shows in the tail. Target: p99 < 10 ms at 1,000 sessions.
 
 A last run puts `Size.handover_burst` deadlines on the same instant (say every group of a
-program meets at 18:00 with the same agenda): how late the last of the burst is shows the
-sustained hand-over rate. Informational, no target.
+program meets at 18:00 with the same agenda). Target: every one of the 1,000 hand-overs
+committed within 100 ms of its deadline (the max of "persisted"); how late the last is
+rendered shows the sustained hand-over rate.
 """
 
 from __future__ import annotations
@@ -54,8 +57,9 @@ from core.timers import TimerService
 from storage import Storage
 
 KIND = "session"
-P99_TARGET_MS = 50.0
+P99_TARGET_MS = 10.0
 TARGET_SIZE = 1_000
+BURST_COMMITTED_TARGET_MS = 100.0
 
 
 def now_utc() -> datetime:
@@ -96,6 +100,8 @@ async def measure(count: int, window: float, lead: float, folder: Path) -> dict[
         for group_id, state in states:
             service.adopt(state, group_id)
             timers.schedule(KIND, state.session_id, state.next_due())
+        # The runner keeps each live session's group from start-up on, as here.
+        groups = await storage.groups.many(sorted({group_id for group_id, _ in states}))
         del states
         setup_seconds = setup()
         build_seconds = build()
@@ -107,11 +113,9 @@ async def measure(count: int, window: float, lead: float, folder: Path) -> dict[
                 fired[session_id] = (started - due).total_seconds()
             group_id = service.group_of(session_id)
             assert group_id is not None
-            group = await storage.groups.get(group_id)
-            assert group is not None
             try:
                 transition = await service.command(
-                    session_id, Due(), now_utc(), where=where_of(group, session_id)
+                    session_id, Due(), now_utc(), where=where_of(groups[group_id], session_id)
                 )
             except UserError as error:
                 errors.append(f"{session_id}: {error}")
@@ -129,7 +133,10 @@ async def measure(count: int, window: float, lead: float, folder: Path) -> dict[
         timers.register(KIND, on_due)
         pauses = GcPauses()
         # Not the previous size's garbage: collections in the window are this size's own.
+        # Then, as the bot does once it has re-armed at start-up (`on_ready`), what is loaded
+        # is moved out of the collector's generations.
         gc.collect()
+        gc.freeze()
         first_deadline = min(deadlines.values())
         head_start = (first_deadline - now_utc()).total_seconds()
         timers.start()
@@ -158,6 +165,7 @@ async def measure(count: int, window: float, lead: float, folder: Path) -> dict[
             "gc_pauses": pauses.summary(),
         }
     finally:
+        gc.unfreeze()
         await timers.stop()
         await storage.close()
 
@@ -201,6 +209,16 @@ async def run(size: Size) -> Result:
         result.details[f"burst-{count}"] = data
         rendered = data["rendered"]
         assert isinstance(rendered, dict)
+        committed = data["persisted"]
+        assert isinstance(committed, dict)
+        result.add(
+            f"burst{count}.committed_max_ms",
+            f"{count:,} deadlines at one instant, last committed after",
+            committed.get("max_ms"),
+            "ms",
+            Target("<=", BURST_COMMITTED_TARGET_MS) if count == TARGET_SIZE else None,
+            note=f"p50 {committed.get('p50_ms')} ms; synchronous=FULL",
+        )
         max_ms = rendered.get("max_ms")
         burst_rate = (
             round(count / (max_ms / 1000)) if isinstance(max_ms, float) and max_ms else None
@@ -213,7 +231,7 @@ async def run(size: Size) -> Result:
         )
         result.add(
             f"burst{count}.max_ms",
-            f"{count:,} deadlines at one instant, lateness max",
+            f"{count:,} deadlines at one instant, last rendered after",
             max_ms,
             "ms",
             note=(f"≈ {burst_rate:,} hand-overs/s; " if burst_rate else "")

@@ -91,7 +91,9 @@ async def clicks(
     statements: list[str] = []
     for index in range(warmup + count):
         if index == warmup:
-            await circle.bot.storage.db.conn.set_trace_callback(statements.append)
+            # Both connections: the writer, and the read-only one that answers reads.
+            for conn in (circle.bot.storage.db.conn, circle.bot.storage.db.reader):
+                await conn.set_trace_callback(statements.append)
         mark = len(log)
         started = time.perf_counter()
         result = await who.click(message, custom_id=custom_id)
@@ -109,7 +111,8 @@ async def clicks(
         if index >= warmup:
             answers.append(answered - started)
             totals.append(ended - started)
-    await circle.bot.storage.db.conn.set_trace_callback(cast(Any, None))
+    for conn in (circle.bot.storage.db.conn, circle.bot.storage.db.reader):
+        await conn.set_trace_callback(cast(Any, None))
     return answers, totals, len(statements) / max(count, 1)
 
 

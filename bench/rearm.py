@@ -8,8 +8,10 @@ Re-arm is what `SessionsCog._resume_live_sessions` does, minus Discord:
 
 - `load+adopt+arm`: `storage.sessions.live()` (one query, each state parsed from JSON),
   `SessionService.adopt` and `TimerService.schedule` for each session. Target: < 1 s at 1,000.
-- `as the cog does it`: the same, plus the two queries per session the cog makes before it
-  reconciles with Discord (`storage.groups.get` and, in `_reconcile`, `storage.groups.members`).
+- `as the cog does it`: the same, plus what `_resume_live_sessions` loads before it reconciles
+  with Discord: every live session's group (`storage.groups.many`) and members
+  (`storage.groups.member_ids`), one query each for all sessions (it used to make two queries
+  per session). Target: <= 1 s at 5,000.
 
 Also recorded: how long one full garbage collection pauses the process with and without
 the N sessions loaded (every object of every live state is traced by the collector).
@@ -46,6 +48,7 @@ from storage import Storage
 KIND = "session"
 SECONDS_TARGET = 1.0
 TARGET_SIZE = 1_000
+COG_TARGET_SIZE = 5_000
 BYTES_TARGET = 20 * 1024
 
 
@@ -79,12 +82,14 @@ async def prepare(path: Path, count: int) -> int:
 async def rearm(storage: Storage, *, like_cog: bool) -> tuple[SessionService, TimerService]:
     service = SessionService(storage.sessions)
     timers = TimerService(now_utc)
-    for row in await storage.sessions.live():
+    rows = await storage.sessions.live()
+    if like_cog:
+        group_ids = [row.group_id for row in rows]
+        groups = await storage.groups.many(group_ids)
+        members = await storage.groups.member_ids(group_ids)
+        assert len(groups) == len(rows) and all(members.values())
+    for row in rows:
         service.adopt(row.state, row.group_id)
-        if like_cog:
-            group = await storage.groups.get(row.group_id)
-            assert group is not None
-            await storage.groups.members(group.id)
         timers.schedule(KIND, row.id, row.state.next_due())
     return service, timers
 
@@ -169,10 +174,12 @@ async def run(size: Size) -> Result:
             )
             result.add(
                 f"{count}.seconds_like_cog",
-                f"re-arm {count:,}, with the cog's 2 queries/session",
+                f"re-arm {count:,}, with the cog's group and member queries",
                 cog_seconds * 1000,
                 "ms",
-                Target("<", SECONDS_TARGET * 1000) if on_target else None,
+                Target("<=", SECONDS_TARGET * 1000)
+                if on_target or count == COG_TARGET_SIZE
+                else None,
             )
             result.add(
                 f"{count}.kb_per_session",

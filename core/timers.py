@@ -1,9 +1,11 @@
 """One dispatch loop for every timed thing the bot does.
 
 Features keep their deadlines as absolute UTC times in the database and tell this service the
-earliest one per key; at start-up they re-arm it from the database. Work that fell due while
-the bot was down runs once, as soon as the loop starts. The clock is injected, so virtual-time
-tests and production share the code.
+earliest one per key; at start-up each kind re-arms from the database (`register(...,
+rearm=...)`). The loop starts first and each re-arm runs on its own: one failing is logged and
+tried again later, so one feature can never leave the others without timers. Work
+that fell due while the bot was down runs once, as soon as the loop starts. The clock is
+injected, so virtual-time tests and production share the code.
 """
 
 from __future__ import annotations
@@ -19,10 +21,15 @@ log = logging.getLogger(__name__)
 
 TimerKey = tuple[str, int]
 Handler = Callable[[int, datetime], Awaitable[None]]
+Rearm = Callable[[], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 # How long an idle loop sleeps before looking again (any new deadline wakes it sooner).
 IDLE = 3600.0
+REARM_RETRY = timedelta(seconds=30)
+"""First wait before a failed re-arm is tried again; it doubles up to REARM_RETRY_MAX."""
+REARM_RETRY_MAX = timedelta(minutes=10)
+_REARM = "timers:rearm"
 
 
 class TimerService:
@@ -34,12 +41,62 @@ class TimerService:
         self._counter = 0
         self._sleeping_until: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        # Set when the loop was started again and has not run since: a burst of deadlines
+        # pushed meanwhile must not restart it once each.
+        self._restarted = False
         self._running: set[asyncio.Task[None]] = set()
         self._busy: set[TimerKey] = set()
+        self._rearms: dict[str, Rearm] = {}
+        self._rearm_order: list[str] = []
+        self._rearm_waits: dict[str, timedelta] = {}
+        self._handlers[_REARM] = self._retry_rearm
 
-    def register(self, kind: str, handler: Handler) -> None:
-        """`handler(ident, now)` runs when a timer of this kind falls due."""
+    def register(self, kind: str, handler: Handler, *, rearm: Rearm | None = None) -> None:
+        """`handler(ident, now)` runs when a timer of this kind falls due; `rearm()` schedules
+        this kind's pending timers from the database at start-up."""
         self._handlers[kind] = handler
+        if rearm is not None:
+            self._rearms[kind] = rearm
+            if kind not in self._rearm_order:
+                self._rearm_order.append(kind)
+
+    def unregister(self, kind: str) -> None:
+        """Forget a kind (its feature is unloaded): its pending timers are dropped."""
+        self._handlers.pop(kind, None)
+        self._rearms.pop(kind, None)
+        for key in [key for key in self._due if key[0] == kind]:
+            del self._due[key]
+
+    async def start_and_rearm(self) -> list[str]:
+        """Start the loop, then re-arm every kind, each on its own. The loop runs first so
+        that nothing a re-arm does (a failure, a slow call to Discord) can hold back another
+        kind's timers. A kind whose re-arm fails is logged and tried again from the loop after
+        REARM_RETRY, then twice as long each time. Returns the kinds that failed."""
+        self.start()
+        failed: list[str] = []
+        for kind in list(self._rearm_order):
+            if not await self._rearm(kind):
+                failed.append(kind)
+        return failed
+
+    async def _rearm(self, kind: str) -> bool:
+        rearm = self._rearms.get(kind)
+        if rearm is None:
+            return True
+        try:
+            await rearm()
+        except Exception:
+            wait = self._rearm_waits.get(kind, REARM_RETRY)
+            log.exception("re-arming %s timers failed; trying again in %s", kind, wait)
+            self._rearm_waits[kind] = min(wait * 2, REARM_RETRY_MAX)
+            self.schedule(_REARM, self._rearm_order.index(kind), self._clock() + wait)
+            return False
+        self._rearm_waits.pop(kind, None)
+        return True
+
+    async def _retry_rearm(self, index: int, now: datetime) -> None:
+        if index < len(self._rearm_order):
+            await self._rearm(self._rearm_order[index])
 
     def schedule(self, kind: str, ident: int, due: datetime | None) -> None:
         """Set (or with None, clear) the one pending deadline of `(kind, ident)`."""
@@ -55,10 +112,15 @@ class TimerService:
     def _push(self, key: TimerKey, due: datetime) -> None:
         self._counter += 1
         heapq.heappush(self._heap, (due, self._counter, key))
-        if self._task is not None and (self._sleeping_until is None or due < self._sleeping_until):
+        if self._task is None or self._restarted:
+            # Not started yet, or started again and not yet looked at the heap: when it
+            # does, it sees this deadline too.
+            return
+        if self._sleeping_until is None or due < self._sleeping_until:
             # The loop sleeps past this deadline: start it again so it sleeps less.
             self._task.cancel()
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="timers")
+            self._restarted = True
 
     def pending(self, kind: str, ident: int) -> datetime | None:
         return self._due.get((kind, ident))
@@ -88,6 +150,7 @@ class TimerService:
         A plain sleep (not an event wait) keeps the loop a timed wait that virtual clocks drive.
         """
         while True:
+            self._restarted = False
             for key in self._pop_due():
                 self._launch(key)
             delay = self._seconds_to_next()

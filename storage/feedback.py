@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
@@ -211,20 +212,23 @@ class FeedbackRepository:
 
     async def rate(self, session_id: int, user_id: int, rating: int, now: datetime) -> int | None:
         """Set or change the person's one rating; returns the rating it replaced (None when
-        this is their first)."""
-        async with self.db.transaction() as conn:
-            async with conn.execute(
+        this is their first). Runs on the writer's thread: a burst of clicks shares commits."""
+        at = to_db_time(now)
+
+        def work(conn: sqlite3.Connection) -> int | None:
+            row = conn.execute(
                 "SELECT rating FROM feedback WHERE session_id = ? AND user_id = ?",
                 (session_id, user_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            await conn.execute(
+            ).fetchone()
+            conn.execute(
                 "INSERT INTO feedback (session_id, user_id, rating, submitted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, user_id) DO UPDATE SET"
                 " rating = excluded.rating, updated_at = excluded.updated_at",
-                (session_id, user_id, rating, to_db_time(now), to_db_time(now)),
+                (session_id, user_id, rating, at, at),
             )
-        return None if row is None or row[0] is None else int(row[0])
+            return None if row is None or row[0] is None else int(row[0])
+
+        return await self.db.run(work)
 
     async def save_details(
         self,
@@ -239,10 +243,12 @@ class FeedbackRepository:
 
         Sending the form again keeps the steps it still lists (same id, same status), drops
         the open ones it no longer lists and adds the new lines. Returns the ids of the steps
-        the form lists, in its order."""
+        the form lists, in its order. Runs on the writer's thread, like `rate`."""
         lines = next_step_lines(details.next_steps)
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        at = to_db_time(now)
+
+        def work(conn: sqlite3.Connection) -> list[int]:
+            conn.execute(
                 "INSERT INTO feedback (session_id, user_id, resources, referrals, next_steps,"
                 " comments, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (session_id, user_id) DO UPDATE SET resources = excluded.resources,"
@@ -255,21 +261,20 @@ class FeedbackRepository:
                     details.referrals,
                     details.next_steps,
                     details.comments,
-                    to_db_time(now),
-                    to_db_time(now),
+                    at,
+                    at,
                 ),
             )
-            async with conn.execute(
-                "SELECT id, text, status FROM next_steps WHERE session_id = ? AND owner_id = ?"
-                " ORDER BY id",
-                (session_id, user_id),
-            ) as cursor:
-                existing = [
-                    (int(row[0]), str(row[1]), StepStatus(row[2]))
-                    for row in await cursor.fetchall()
-                ]
+            existing = [
+                (int(row[0]), str(row[1]), StepStatus(row[2]))
+                for row in conn.execute(
+                    "SELECT id, text, status FROM next_steps WHERE session_id = ? AND owner_id = ?"
+                    " ORDER BY id",
+                    (session_id, user_id),
+                ).fetchall()
+            ]
             changes = plan_step_changes(existing, lines)
-            await conn.executemany(
+            conn.executemany(
                 "DELETE FROM next_steps WHERE id = ?", [(step_id,) for step_id in changes.delete]
             )
             ids_by_key = {
@@ -278,17 +283,19 @@ class FeedbackRepository:
                 if step_id not in changes.delete
             }
             for text in changes.add:
-                cursor = await conn.execute(
+                cursor = conn.execute(
                     "INSERT INTO next_steps (session_id, group_id, owner_id, text, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (session_id, group_id, user_id, text, to_db_time(now)),
+                    (session_id, group_id, user_id, text, at),
                 )
                 ids_by_key[step_key(text)] = int(cursor.lastrowid or 0)
-            await conn.execute(
+            conn.execute(
                 "DELETE FROM feedback_drafts WHERE session_id = ? AND user_id = ?",
                 (session_id, user_id),
             )
-        return [ids_by_key[step_key(line)] for line in lines]
+            return [ids_by_key[step_key(line)] for line in lines]
+
+        return await self.db.run(work)
 
     async def save_draft(
         self, session_id: int, user_id: int, values: Mapping[str, str], now: datetime

@@ -7,6 +7,7 @@ import hashlib
 import io
 import logging
 import sqlite3
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -65,6 +66,8 @@ log = logging.getLogger(__name__)
 
 # Reshuffle tries this many other seeds for a different proposal of the same quality.
 RESHUFFLE_TRIES = 4
+# A creation that a crash or restart interrupted, carried on from the timer loop.
+CREATE_KIND = "cohort:create"
 
 
 async def cohort_autocomplete(
@@ -150,21 +153,25 @@ class CohortsCog(commands.Cog):
         self.runner = PlanRunner(bot)
         # What someone typed in a refused form, to give it back to them (this process only).
         self._typed: dict[tuple[int, int], dict[str, str]] = {}
-        self._resuming: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
-        self.bot.ready_hooks.append(self._resume)
+        self.bot.timers.register(CREATE_KIND, self._on_create_due, rearm=self._rearm)
 
     async def cog_unload(self) -> None:
-        if self._resume in self.bot.ready_hooks:
-            self.bot.ready_hooks.remove(self._resume)
-        if self._resuming is not None:
-            self._resuming.cancel()
+        self.bot.timers.unregister(CREATE_KIND)
 
-    async def _resume(self) -> None:
-        """Carry on with interrupted creations in the background: dozens of channels must not
-        hold up the other features' start-up or the timers."""
-        self._resuming = asyncio.create_task(self.runner.resume_all(), name="cohort-resume")
+    async def _rearm(self) -> None:
+        """Carry on with interrupted creations, each as a timer due now: the loop runs them on
+        their own, so dozens of channels hold up neither start-up nor the other timers."""
+        now = self.bot.clock()
+        for cohort_id in await self.bot.storage.cohorts.unfinished_plans():
+            self.bot.timers.schedule(CREATE_KIND, cohort_id, now)
+
+    async def _on_create_due(self, cohort_id: int, now: datetime) -> None:
+        try:
+            await self.runner.run(cohort_id)
+        except Exception:
+            log.exception("could not finish creating the groups of cohort %s", cohort_id)
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -69,14 +69,6 @@ class PlanRunner:
     def lock(self, cohort_id: int) -> asyncio.Lock:
         return self._locks.setdefault(cohort_id, asyncio.Lock())
 
-    async def resume_all(self) -> None:
-        """At start-up: carry on with every plan a crash or restart interrupted."""
-        for cohort_id in await self.bot.storage.cohorts.unfinished_plans():
-            try:
-                await self.run(cohort_id)
-            except Exception:
-                log.exception("could not finish creating the groups of cohort %s", cohort_id)
-
     async def run(self, cohort_id: int) -> tuple[Plan, list[Group], bool]:
         """Carry out the cohort's plan from where it stands. Returns the plan, its groups,
         and whether this call is the one that finished it."""

@@ -121,6 +121,9 @@ class Outbox:
     def unregister(self, kind: str) -> None:
         self._kinds.pop(kind, None)
 
+    def handles(self, kind: str) -> bool:
+        return kind in self._kinds
+
     def register_collapse(self, prefix: str, collapse: Collapse) -> None:
         """`collapse` decides which rows of scopes starting with `prefix` a backlog drops."""
         self._collapse[prefix] = collapse

@@ -99,7 +99,7 @@ class FeedbackCog(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.timers.register(REMIND, self._on_remind)
+        self.bot.timers.register(REMIND, self._on_remind, rearm=self._rearm_requests)
         self.bot.outbox.register(
             REMIND_DM, self._deliver_reminder_dm, what="send the feedback reminder"
         )
@@ -107,11 +107,17 @@ class FeedbackCog(commands.Cog):
             REMIND_CHANNEL, self._deliver_reminder_channel, what="post the feedback reminder"
         )
         self.bot.timers.register(CLOSE, self._on_close)
-        self.bot.timers.register(POLL, self._on_poll_close)
+        self.bot.timers.register(POLL, self._on_poll_close, rearm=self._rearm_polls)
         # The session's end commits the feedback request and this row with it.
         self.bot.outbox.register(FEEDBACK, self._deliver_feedback, what="post the feedback message")
-        self.bot.announce_extras.append(self._announce_extra)
-        self.bot.ready_hooks.append(self._rearm)
+        self.bot.hooks.announce_extras.add(self, self._announce_extra)
+
+    async def cog_unload(self) -> None:
+        for kind in (REMIND, CLOSE, POLL):
+            self.bot.timers.unregister(kind)
+        for kind in (FEEDBACK, REMIND_DM, REMIND_CHANNEL):
+            self.bot.outbox.unregister(kind)
+        self.bot.hooks.remove(self)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -162,9 +168,11 @@ class FeedbackCog(commands.Cog):
             self.bot.timers.schedule(REMIND, request.session_id, request.remind_at)
         self.bot.timers.schedule(CLOSE, request.session_id, request.closes_at)
 
-    async def _rearm(self) -> None:
+    async def _rearm_requests(self) -> None:
         for request in await self.bot.storage.feedback.open_requests():
             self._arm(request)
+
+    async def _rearm_polls(self) -> None:
         for poll in await self.bot.storage.feedback.open_polls():
             self.bot.timers.schedule(POLL, poll.id, poll.closes_at)
 

@@ -87,7 +87,7 @@ class ScheduleCog(commands.Cog):
         self.keeper = ScheduleKeeper(bot)
 
     async def cog_load(self) -> None:
-        self.bot.timers.register(TIMER_KIND, self.keeper.on_timer)
+        self.bot.timers.register(TIMER_KIND, self.keeper.on_timer, rearm=self._check_all)
         self.bot.outbox.register(
             REMINDER_KIND,
             self.keeper.deliver_reminder,
@@ -110,20 +110,14 @@ class ScheduleCog(commands.Cog):
             NOTICE_KIND, self.keeper.deliver_notice, what="post the schedule change"
         )
         self.bot.outbox.register_collapse(SCOPE_PREFIX, self.keeper.collapse)
-        self.bot.ready_hooks.append(self._check_all)
-        self.bot.group_info_providers.append(self._info)
-        self.bot.archive_hooks.append(self._archived)
+        self.bot.hooks.group_info.add(self, self._info)
+        self.bot.hooks.archive.add(self, self._archived)
 
     async def cog_unload(self) -> None:
+        self.bot.timers.unregister(TIMER_KIND)
         for kind in (REMINDER_KIND, EVENT_KIND, EVENT_DELETE_KIND, NOTICE_KIND):
             self.bot.outbox.unregister(kind)
-        for hooks, hook in (
-            (self.bot.ready_hooks, self._check_all),
-            (self.bot.group_info_providers, self._info),
-            (self.bot.archive_hooks, self._archived),
-        ):
-            if hook in hooks:
-                hooks.remove(hook)  # type: ignore[arg-type]
+        self.bot.hooks.remove(self)
 
     # ------------------------------------------------------------------ hooks
 

@@ -55,7 +55,10 @@ class ChannelKeeper:
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def cog_load(self) -> None:
-        self.bot.timers.register(TIDY_KIND, self._on_tidy_due)
+        self.bot.timers.register(TIDY_KIND, self._on_tidy_due, rearm=self.rearm)
+
+    def cog_unload(self) -> None:
+        self.bot.timers.unregister(TIDY_KIND)
 
     # -- the panel in sight -----------------------------------------------------------------
 

@@ -84,21 +84,12 @@ class SessionsCog(commands.Cog):
     async def cog_load(self) -> None:
         await self.runner.load()
         self.bot.session_runner = self.runner
-        self.bot.ready_hooks.append(self.runner.resume)
-        self.bot.ready_hooks.append(self.keeper.rearm)
-        self.bot.archive_hooks.append(self.runner.end_for_archive)
-        self.bot.group_info_providers.append(self._info_fields)
+        self.bot.hooks.archive.add(self, self.runner.end_for_archive)
+        self.bot.hooks.group_info.add(self, self._info_fields)
 
     async def cog_unload(self) -> None:
         self.runner.unload()
-        for hooks, hook in (
-            (self.bot.ready_hooks, self.runner.resume),
-            (self.bot.ready_hooks, self.keeper.rearm),
-            (self.bot.archive_hooks, self.runner.end_for_archive),
-            (self.bot.group_info_providers, self._info_fields),
-        ):
-            if hook in hooks:
-                hooks.remove(hook)  # type: ignore[arg-type]
+        self.bot.hooks.remove(self)
         if self.bot.session_runner is self.runner:
             self.bot.session_runner = None
 

@@ -80,11 +80,14 @@ class SessionRunner:
         self._shown: dict[int, SessionState] = {}
         """The state an interaction's own panel edit showed: the panel row need not repeat it."""
         self._ended: dict[int, SessionState] = {}
+        self._group_cache: dict[int, Group] = {}
+        """Each live session's group as last loaded: a timer's hand-over needs it (for where
+        its rows go) before its commit, and must not wait for a query to get it."""
         self.mutes = MuteLedger(bot.clock)
         self.keeper = ChannelKeeper(self)
 
     async def load(self) -> None:
-        self.bot.timers.register(TIMER_KIND, self._on_due)
+        self.bot.timers.register(TIMER_KIND, self._on_due, rearm=self.resume)
         await self.keeper.cog_load()
         outbox = self.bot.outbox
         outbox.register(ANNOUNCE, self._deliver_announce, what="post the floor announcement")
@@ -106,6 +109,8 @@ class SessionRunner:
         outbox.register_collapse("session:", self._collapse)
 
     def unload(self) -> None:
+        self.bot.timers.unregister(TIMER_KIND)
+        self.keeper.cog_unload()
         for kind in (ANNOUNCE, WARN, PANEL, MUTE, UNMUTE, SUMMARY):
             self.bot.outbox.unregister(kind)
 
@@ -124,7 +129,8 @@ class SessionRunner:
         self.bot.timers.schedule(TIMER_KIND, state.session_id, state.next_due())
 
     async def group_of(self, state: SessionState) -> Group:
-        return await self._group(state.session_id)
+        cached = self._group_cache.get(state.session_id)
+        return cached if cached is not None else await self._group(state.session_id)
 
     async def _group(self, session_id: int) -> Group:
         group_id = self.service.group_of(session_id)
@@ -136,6 +142,8 @@ class SessionRunner:
         group = await self.bot.storage.groups.get(group_id)
         if group is None:
             raise UserError("That session's group no longer exists.")
+        if self.service.get(session_id) is not None:
+            self._group_cache[session_id] = group
         return group
 
     async def state_of(self, session_id: int) -> SessionState | None:
@@ -183,8 +191,10 @@ class SessionRunner:
             session_id, command, self.bot.clock(), where=self.where(group, session_id)
         )
         self.arm(transition.state)
+        self._group_cache[session_id] = group
         if transition.state.is_ended():
             self._ended[session_id] = transition.state
+            self._group_cache.pop(session_id, None)
             self.keeper.session_ended(transition.state)
         if interaction is not None:
             try:
@@ -280,13 +290,8 @@ class SessionRunner:
         content = announcement(effect.member_id, effect.phase, effect.deadline)
         items: list[discord.ui.Item[Any]] = []
         follow_ups: list[tuple[str, list[discord.ui.Item[Any]]]] = []
-        for extra in self.bot.announce_extras:
-            try:
-                parts = await extra(group, state, effect)
-            except Exception:
-                # The announcement itself matters more than what others add to it.
-                log.exception("session %s: an announcement extra failed", state.session_id)
-                continue
+        # Each extra is isolated: the announcement matters more than what others add to it.
+        for parts in await self.bot.hooks.announce_extras.call_each(group, state, effect):
             if not parts:
                 continue
             (more_text, more_items), *rest = parts
@@ -448,19 +453,28 @@ class SessionRunner:
     async def resume(self) -> None:
         """Adopt every live session, correct presence from who is really in voice, restore or
         release the talking stick's mutes, and re-arm the timers. Overdue work then runs once,
-        and the outbox delivers what is left, collapsed."""
-        for row in await self.bot.storage.sessions.live():
+        and the outbox delivers what is left, collapsed.
+
+        The groups and their members are loaded for all sessions at once (three queries in
+        all, not two per session), and each session is reconciled on its own: one failing
+        keeps neither its timer nor the other sessions from being armed."""
+        rows = await self.bot.storage.sessions.live()
+        group_ids = [row.group_id for row in rows]
+        groups = await self.bot.storage.groups.many(group_ids)
+        members = await self.bot.storage.groups.member_ids(group_ids)
+        for row in rows:
             self.service.adopt(row.state, row.group_id)
-            group = await self.bot.storage.groups.get(row.group_id)
+            group = groups.get(row.group_id)
             guild = self.bot.get_guild(row.guild_id)
             if group is None or guild is None:
                 self.arm(row.state)
                 continue
+            self._group_cache[row.id] = group
             try:
                 await self.keeper.recount(row.id)
                 if not guild.chunked:
                     await guild.chunk()
-                await self._reconcile(guild, group, row.state)
+                await self._reconcile(guild, group, row.state, members.get(group.id, set()))
             except Exception:
                 log.exception("session %s: reconcile failed", row.id)
             current = self.service.get(row.id)
@@ -479,12 +493,13 @@ class SessionRunner:
             if any(int(user_id) in channel.voice_states for channel in guild.voice_channels):
                 await self.bot.outbox.release(key)
 
-    async def _reconcile(self, guild: discord.Guild, group: Group, state: SessionState) -> None:
+    async def _reconcile(
+        self, guild: discord.Guild, group: Group, state: SessionState, members: set[int]
+    ) -> None:
         channel = guild.get_channel(group.voice_channel_id) if group.voice_channel_id else None
         voice = channel if isinstance(channel, discord.VoiceChannel) else None
         # From the voice states, not `voice.members`, which needs the member cache.
         states = voice.voice_states if voice is not None else {}
-        members = {m.user_id for m in await self.bot.storage.groups.members(group.id)}
         # Mutes someone else changed while the bot was away are theirs from now on. Without
         # the audit log there is no telling them from the bot's own edits that a crash cut
         # short, so those are made again.

@@ -286,3 +286,64 @@ async def test_stop_cancels_running_work_and_nothing_runs_afterwards(
     timers.start()
     await settle()
     assert recorder.idents == [("session", 2)]
+
+
+async def test_a_failing_rearm_neither_stops_the_loop_nor_the_other_kinds(
+    clock: Clock, timers: TimerService, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Start-up isolation: each kind re-arms on its own, and the loop runs regardless."""
+    rec = Recorder(clock)
+    attempts: list[str] = []
+    broken_until = clock.at(45)
+
+    async def schedule_rearm() -> None:
+        attempts.append("schedule")
+        if clock() < broken_until:
+            raise RuntimeError("the schedule's check failed")
+        timers.schedule("schedule", 7, clock())
+
+    async def sessions_rearm() -> None:
+        attempts.append("session")
+        timers.schedule("session", 1, clock.at(10))
+
+    timers.register("schedule", rec.handler("schedule"), rearm=schedule_rearm)
+    timers.register("session", rec.handler("session"), rearm=sessions_rearm)
+    with caplog.at_level(logging.ERROR, logger="core.timers"):
+        failed = await timers.start_and_rearm()
+    assert failed == ["schedule"]
+    assert attempts == ["schedule", "session"], "the one after the failure still re-armed"
+    assert any("re-arming schedule timers failed" in r.getMessage() for r in caplog.records)
+
+    clock.move_to(10)
+    timers.schedule("session", 2, clock.at(10))
+    await settle()
+    assert ("session", 1) in rec.idents, "the loop runs although a re-arm failed"
+
+    # Tried again from the loop: after 30 s (still failing), then 60 s later (fixed). The
+    # test's clock jumps; an overdue timer wakes the loop as a real sleep would end.
+    clock.move_to(31)
+    timers.schedule("session", 3, clock.at(0))
+    await settle()
+    assert attempts.count("schedule") == 2
+    clock.move_to(60)
+    timers.schedule("session", 4, clock.at(0))
+    await settle()
+    assert attempts.count("schedule") == 2, "not before the doubled wait"
+    clock.move_to(91)
+    timers.schedule("session", 5, clock.at(0))
+    await settle()
+    assert attempts.count("schedule") == 3
+    assert ("schedule", 7) in rec.idents
+
+
+async def test_unregister_drops_a_kind_and_its_pending_timers(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    timers.schedule("reminder", 1, clock.at(5))
+    timers.schedule("session", 2, clock.at(5))
+    timers.unregister("reminder")
+    assert timers.pending("reminder", 1) is None
+    clock.move_to(10)
+    timers.start()
+    await settle()
+    assert recorder.idents == [("session", 2)]
