@@ -31,6 +31,7 @@ from core.timers import TimerService
 from storage import Storage
 
 if TYPE_CHECKING:
+    from cogs.feedback._cog import FeedbackCog
     from cogs.sessions._runner import SessionRunner
 
 log = logging.getLogger("mastermind")
@@ -140,6 +141,8 @@ class MastermindBot(commands.Bot):
         self.outbox = Outbox(self)
         # What happens on Discord after a session's transition; set by the sessions cog.
         self.session_runner: SessionRunner | None = None
+        # The feedback feature, which its buttons and forms call; set while it is loaded.
+        self.feedback: FeedbackCog | None = None
         self._ready_once = False
         self.hooks = BotHooks()
 

@@ -38,13 +38,14 @@ class OutboxRow:
     created_at: datetime
 
 
-_INSERT = (
+OUTBOX_INSERT = (
     "INSERT INTO outbox (guild_id, scope, kind, payload, state, next_attempt_at, wait_for,"
     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
-def _values(item: Outgoing, now: datetime) -> tuple[object, ...]:
+def outbox_values(item: Outgoing, now: datetime) -> tuple[object, ...]:
+    """The parameters of `OUTBOX_INSERT` for one row (for a write given to `Database.run`)."""
     stamp = to_db_time(now)
     return (
         item.guild_id,
@@ -70,7 +71,7 @@ class OutboxRepository:
         """Write `items`, in order, on the connection of an open transaction: one trip to the
         database thread however many there are (a hand-over writes two to four)."""
         if items:
-            await conn.executemany(_INSERT, [_values(item, now) for item in items])
+            await conn.executemany(OUTBOX_INSERT, [outbox_values(item, now) for item in items])
 
     async def add(self, items: Sequence[Outgoing], now: datetime) -> list[int]:
         """Write `items` in a transaction of their own (or a savepoint of the caller's);
@@ -80,7 +81,7 @@ class OutboxRepository:
             return ids
         async with self.db.transaction() as conn:
             for item in items:
-                async with conn.execute(_INSERT, _values(item, now)) as cursor:
+                async with conn.execute(OUTBOX_INSERT, outbox_values(item, now)) as cursor:
                     ids.append(int(cursor.lastrowid or 0))
         return ids
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from core.outbox import Outgoing
 from core.session import Phase, SessionState
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.db import Database
-from storage.outbox import OutboxRepository
+from storage.outbox import OUTBOX_INSERT, OutboxRepository, outbox_values
 
 
 @dataclass(frozen=True)
@@ -67,15 +68,17 @@ class SessionRepository:
         return state
 
     async def save_state(self, state: SessionState, outgoing: Sequence[Outgoing] = ()) -> None:
-        """The new state and the outbox rows of its effects, together."""
+        """The new state and the outbox rows of its effects, atomically, in one trip to the
+        writer's thread (so a burst of hand-overs shares its group commits)."""
         params = (state.model_dump_json(), to_db_time(state.next_due()), state.session_id)
-        sql = "UPDATE sessions SET state = ?, next_due = ? WHERE id = ?"
-        if not outgoing:
-            await self.db.execute(sql, params)
-            return
-        async with self.db.transaction() as conn:
-            await conn.execute(sql, params)
-            await self.outbox.insert(conn, outgoing, state.updated_at)
+        rows = [outbox_values(item, state.updated_at) for item in outgoing]
+
+        def save(raw: sqlite3.Connection) -> None:
+            raw.execute("UPDATE sessions SET state = ?, next_due = ? WHERE id = ?", params)
+            if rows:
+                raw.executemany(OUTBOX_INSERT, rows)
+
+        await self.db.run(save, single=not rows)
 
     async def finish(
         self,

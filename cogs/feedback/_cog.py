@@ -111,8 +111,11 @@ class FeedbackCog(commands.Cog):
         # The session's end commits the feedback request and this row with it.
         self.bot.outbox.register(FEEDBACK, self._deliver_feedback, what="post the feedback message")
         self.bot.hooks.announce_extras.add(self, self._announce_extra)
+        self.bot.feedback = self
 
     async def cog_unload(self) -> None:
+        if self.bot.feedback is self:
+            self.bot.feedback = None
         for kind in (REMIND, CLOSE, POLL):
             self.bot.timers.unregister(kind)
         for kind in (FEEDBACK, REMIND_DM, REMIND_CHANNEL):

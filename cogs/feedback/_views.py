@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 
 def _cog(interaction: discord.Interaction) -> FeedbackCog:
-    cog = cast(Any, interaction.client).get_cog("FeedbackCog")
-    assert cog is not None, "the feedback cog is not loaded"
+    """The feedback feature on the bot (set while it is loaded), not looked up by name."""
+    cog = cast(Any, interaction.client).feedback
+    assert cog is not None, "the feedback feature is not loaded"
     return cast("FeedbackCog", cog)
 
 
