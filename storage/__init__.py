@@ -39,19 +39,20 @@ class Storage:
     @classmethod
     def at(cls, path: Path | str) -> Storage:
         db = Database(path)
+        outbox = OutboxRepository(db)
         return cls(
             db=db,
             groups=GroupRepository(db),
             profiles=ProfileRepository(db),
             guilds=GuildRepository(db),
             sessions=SessionRepository(db),
-            feedback=FeedbackRepository(db),
-            schedules=ScheduleRepository(db),
+            feedback=FeedbackRepository(db, outbox),
+            schedules=ScheduleRepository(db, outbox),
             reports=ReportRepository(db),
             privacy=PrivacyRepository(db),
             cohorts=CohortRepository(db),
             session_messages=SessionMessageRepository(db),
-            outbox=OutboxRepository(db),
+            outbox=outbox,
         )
 
     async def open(self) -> None:

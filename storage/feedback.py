@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -23,8 +23,10 @@ from core.feedback import (
     plan_step_changes,
     step_key,
 )
+from core.outbox import Outgoing
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.db import Database
+from storage.outbox import OutboxRepository
 
 
 def _request(row: aiosqlite.Row) -> FeedbackRequest:
@@ -88,8 +90,9 @@ def _poll(row: aiosqlite.Row) -> Poll:
 
 
 class FeedbackRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: OutboxRepository | None = None) -> None:
         self.db = db
+        self.outbox = outbox or OutboxRepository(db)
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -133,17 +136,36 @@ class FeedbackRepository:
         rows = await self.db.fetch_all("SELECT * FROM feedback_requests WHERE closed_at IS NULL")
         return [_request(row) for row in rows]
 
-    async def mark_reminded(self, session_id: int, now: datetime) -> bool:
-        """Claim the reminder; False when it was already sent (so it is never sent twice)."""
-        async with (
-            self.db.transaction() as conn,
-            conn.execute(
+    async def claim_reminder(
+        self, session_id: int, now: datetime, effects: Sequence[Outgoing]
+    ) -> bool:
+        """Record the reminder as sent and write the outbox rows that send it, in one
+        transaction; False (and nothing written) when it was recorded before."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
                 "UPDATE feedback_requests SET reminded_at = ?"
                 " WHERE session_id = ? AND reminded_at IS NULL",
                 (to_db_time(now), session_id),
-            ) as cursor,
-        ):
-            return cursor.rowcount > 0
+            ) as cursor:
+                claimed = cursor.rowcount > 0
+            if claimed:
+                await self.outbox.insert(conn, effects, now)
+        return claimed
+
+    async def reminder_missed(self, session_id: int, user_id: int) -> None:
+        """The member's DMs are closed: the reminder's channel message is to name them."""
+        await self.db.execute(
+            "INSERT INTO feedback_reminder_misses (session_id, user_id) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (session_id, user_id),
+        )
+
+    async def reminder_misses(self, session_id: int) -> list[int]:
+        rows = await self.db.fetch_all(
+            "SELECT user_id FROM feedback_reminder_misses WHERE session_id = ? ORDER BY rowid",
+            (session_id,),
+        )
+        return [int(row[0]) for row in rows]
 
     async def close(self, session_id: int, now: datetime) -> bool:
         async with (

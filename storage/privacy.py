@@ -4,7 +4,7 @@ What an erasure does, table by table (a person is a Discord user id, the same in
 the erasure covers every guild):
 
 - `profiles`, `memberships`, `cohort_members`, `hotseat_history`, `voice_joins`,
-  `feedback_drafts`: the person's rows are deleted.
+  `feedback_drafts`, `feedback_reminder_misses`: the person's rows are deleted.
   A group left without a facilitator gets its longest-standing member as facilitator.
 - `feedback`: kept only as an anonymous rating: the id becomes the erasure's anonymous id, the
   form's text is removed, and how many resources and referrals it listed is kept in
@@ -333,6 +333,7 @@ class PrivacyRepository:
                 "hotseat_history",
                 "voice_joins",
                 "feedback_drafts",
+                "feedback_reminder_misses",
             )
             for table in tables:
                 changed[table] = await _count(

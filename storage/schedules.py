@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 
 import aiosqlite
 
+from core.outbox import Outgoing
 from core.schedule import Recurrence, Schedule
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.db import Database
+from storage.outbox import OutboxRepository
 
 
 def _schedule(row: aiosqlite.Row) -> Schedule:
@@ -39,8 +41,9 @@ def _instant(value: datetime) -> str:
 
 
 class ScheduleRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: OutboxRepository | None = None) -> None:
         self.db = db
+        self.outbox = outbox or OutboxRepository(db)
 
     async def get(self, group_id: int) -> Schedule | None:
         row = await self.db.fetch_one("SELECT * FROM schedules WHERE group_id = ?", (group_id,))
@@ -55,7 +58,14 @@ class ScheduleRepository:
         return _schedule(row) if row else None
 
     async def put(
-        self, *, group_id: int, guild_id: int, recurrence: Recurrence, set_by: int, now: datetime
+        self,
+        *,
+        group_id: int,
+        guild_id: int,
+        recurrence: Recurrence,
+        set_by: int,
+        now: datetime,
+        effects: Sequence[Outgoing] = (),
     ) -> Schedule:
         """Create the group's schedule or replace its recurrence. The Discord event, skipped
         meetings and sent reminders stay: the event is moved to the new time, and a skip or a
@@ -83,17 +93,27 @@ class ScheduleRepository:
                 ),
             )
             await _changed(conn, group_id)
+            await self.outbox.insert(conn, effects, now)
         saved = await self.get(group_id)
         assert saved is not None
         return saved
 
-    async def delete(self, group_id: int) -> Schedule | None:
-        """Remove the schedule with its skips and reminder records; returns what was removed."""
-        found = await self.get(group_id)
-        if found is not None:
-            async with self.db.transaction() as conn:
+    async def delete(
+        self,
+        group_id: int,
+        *,
+        now: datetime | None = None,
+        effects: Callable[[Schedule], Sequence[Outgoing]] = lambda _: (),
+    ) -> Schedule | None:
+        """Remove the schedule with its skips and reminder records, writing the outbox rows
+        `effects` gives for it (deleting its event) in the same transaction; returns what
+        was removed."""
+        async with self.db.transaction() as conn:
+            found = await self.get(group_id)
+            if found is not None:
                 await conn.execute("DELETE FROM schedules WHERE group_id = ?", (group_id,))
                 await _changed(conn, group_id)
+                await _insert(self.outbox, conn, effects(found), now)
         return found
 
     async def set_event(
@@ -117,7 +137,15 @@ class ScheduleRepository:
         )
         return await self.get(found.group_id)
 
-    async def skip(self, group_id: int, starts_at: datetime) -> None:
+    async def skip(
+        self,
+        group_id: int,
+        starts_at: datetime,
+        *,
+        now: datetime | None = None,
+        effects: Sequence[Outgoing] = (),
+    ) -> None:
+        """Skip the meeting at `starts_at`, writing `effects` (the event's replacement) with it."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO schedule_skips (group_id, starts_at) VALUES (?, ?)"
@@ -126,6 +154,7 @@ class ScheduleRepository:
             )
             if cursor.rowcount:
                 await _changed(conn, group_id)
+                await _insert(self.outbox, conn, effects, now)
             await cursor.close()
 
     async def skipped(self, group_id: int) -> frozenset[datetime]:
@@ -142,12 +171,18 @@ class ScheduleRepository:
         return frozenset(row["kind"] for row in rows)
 
     async def claim_reminders(
-        self, group_id: int, starts_at: datetime, kinds: Iterable[str], now: datetime
+        self,
+        group_id: int,
+        starts_at: datetime,
+        kinds: Iterable[str],
+        now: datetime,
+        *,
+        post: tuple[str, Outgoing] | None = None,
     ) -> frozenset[str]:
-        """Record the reminders as sent, in one transaction committed *before* anything is
-        posted, and return the kinds this call recorded (those another run recorded first are
-        not returned). Posting only what was claimed means a reminder goes out at most once,
-        even if the bot stops between recording and posting."""
+        """Record the reminders as sent and return the kinds this call recorded (those another
+        run recorded first are not returned). With `post = (kind, effect)`, the outbox row that
+        posts `kind` is written in the same transaction when this call recorded it: a reminder
+        is never recorded without the row that posts it, nor posted twice."""
         claimed: set[str] = set()
         async with self.db.transaction() as conn:
             for kind in kinds:
@@ -159,6 +194,8 @@ class ScheduleRepository:
                 if cursor.rowcount:
                     claimed.add(kind)
                 await cursor.close()
+            if post is not None and post[0] in claimed:
+                await self.outbox.insert(conn, [post[1]], now)
         return frozenset(claimed)
 
     async def prune_reminders(self, group_id: int, before: datetime) -> None:
@@ -182,6 +219,19 @@ class ScheduleRepository:
             "SELECT sequence FROM calendar_sequences WHERE group_id = ?", (group_id,)
         )
         return int(row[0]) if row else 0
+
+
+async def _insert(
+    outbox: OutboxRepository,
+    conn: aiosqlite.Connection,
+    effects: Sequence[Outgoing],
+    now: datetime | None,
+) -> None:
+    if not effects:
+        return
+    if now is None:
+        raise ValueError("outbox rows need the time they are written at")
+    await outbox.insert(conn, effects, now)
 
 
 async def _changed(conn: aiosqlite.Connection, group_id: int) -> None:

@@ -153,6 +153,12 @@ class Outbox:
         for scope in await self.bot.storage.outbox.release(key, self.bot.clock()):
             self.kick(scope)
 
+    async def settled(self, scope: str) -> None:
+        """Wait until `scope` has delivered what it can now (a row waiting for its retry
+        counts as settled): a command that wants to show what its effect produced."""
+        while (task := self._workers.get(scope)) is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
     async def idle(self) -> None:
         """Wait until every worker has finished (tests, benchmarks and shutdown)."""
         while self._workers:

@@ -48,6 +48,7 @@ from core.feedback import (
     visible_step_groups,
 )
 from core.models import Group
+from core.outbox import Outgoing
 from core.session import Announce, Phase, SessionState
 from core.session.outbox import FEEDBACK
 from core.stats import not_answered, response_rate
@@ -60,6 +61,9 @@ log = logging.getLogger(__name__)
 
 FORM_ID = re.compile(r"mm:feedback:form:(?P<session_id>\d+)")
 REMIND = "feedback_remind"
+REMIND_DM = "feedback.remind_dm"
+REMIND_CHANNEL = "feedback.remind_channel"
+REMIND_SCOPE = "feedback:"
 CLOSE = "feedback_close"
 POLL = "poll_close"
 LIST_MORE = "…and {} more: every step is in the attached file."
@@ -96,6 +100,12 @@ class FeedbackCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.timers.register(REMIND, self._on_remind, rearm=self._rearm_requests)
+        self.bot.outbox.register(
+            REMIND_DM, self._deliver_reminder_dm, what="send the feedback reminder"
+        )
+        self.bot.outbox.register(
+            REMIND_CHANNEL, self._deliver_reminder_channel, what="post the feedback reminder"
+        )
         self.bot.timers.register(CLOSE, self._on_close)
         self.bot.timers.register(POLL, self._on_poll_close, rearm=self._rearm_polls)
         # The session's end commits the feedback request and this row with it.
@@ -108,7 +118,8 @@ class FeedbackCog(commands.Cog):
             self.bot.feedback = None
         for kind in (REMIND, CLOSE, POLL):
             self.bot.timers.unregister(kind)
-        self.bot.outbox.unregister(FEEDBACK)
+        for kind in (FEEDBACK, REMIND_DM, REMIND_CHANNEL):
+            self.bot.outbox.unregister(kind)
         self.bot.hooks.remove(self)
 
     @commands.Cog.listener()
@@ -302,19 +313,47 @@ class FeedbackCog(commands.Cog):
     # -- reminder and closing ---------------------------------------------------------------
 
     async def _on_remind(self, session_id: int, now: datetime) -> None:
+        """24 h after the end: one DM to each attendee who has not answered, then one
+        message in the group channel for those whose DMs are closed. The record that the
+        reminder is sent and the outbox rows that send it are one transaction."""
         request = await self.bot.storage.feedback.request(session_id)
         if request is None or not request.is_open(now):
             return
-        if not await self.bot.storage.feedback.mark_reminded(session_id, now):
-            return
+        group = await self.bot.storage.groups.get(request.group_id)
         waiting = not_answered(
             await self.bot.storage.feedback.attendees(session_id),
             await self.bot.storage.feedback.respondents(session_id),
         )
-        group = await self.bot.storage.groups.get(request.group_id)
+        effects: list[Outgoing] = []
+        if group is not None and waiting:
+            scope = f"{REMIND_SCOPE}{session_id}"
+            base = {"session_id": session_id, "group_id": group.id}
+            effects = [
+                Outgoing(REMIND_DM, scope, group.guild_id, {**base, "member_id": member_id})
+                for member_id in waiting
+            ]
+            channel_id = request.channel_id or group.text_channel_id
+            effects.append(
+                Outgoing(REMIND_CHANNEL, scope, group.guild_id, {**base, "channel_id": channel_id})
+            )
+        if await self.bot.storage.feedback.claim_reminder(session_id, now, effects) and effects:
+            self.bot.outbox.kick(effects[0].scope)
+
+    async def _deliver_reminder_dm(self, delivery: Delivery) -> int | None:
+        """One attendee's reminder DM; closed DMs are recorded for the channel message."""
+        payload = delivery.row.payload
+        session_id, member_id = int(payload["session_id"]), int(payload["member_id"])
+        request = await self.bot.storage.feedback.request(session_id)
+        group = await self.bot.storage.groups.get(int(payload["group_id"]))
         guild = self.bot.get_guild(group.guild_id) if group else None
-        if group is None or guild is None or not waiting:
-            return
+        now = self.bot.clock()
+        if request is None or group is None or guild is None or not request.is_open(now):
+            return None
+        if await self.bot.storage.feedback.response(session_id, member_id) is not None:
+            return None  # answered since the reminder was written
+        member = await self._member(guild, member_id)
+        if member is None:
+            return None  # left the server
         link = (
             f"https://discord.com/channels/{guild.id}/{request.channel_id}/{request.message_id}"
             if request.message_id
@@ -324,26 +363,39 @@ class FeedbackCog(commands.Cog):
             f"A gentle reminder: how valuable was the last **{group.name}** session? "
             f"One click is enough. {link}".strip()
         )
-        unreachable: list[int] = []
-        for member_id in waiting:
-            member = await self._member(guild, member_id)
-            if member is None:
-                continue  # left the server
-            try:
-                await member.send(text, allowed_mentions=NO_PINGS)
-            except discord.HTTPException:
-                unreachable.append(member_id)
-        channel = guild.get_channel(request.channel_id or 0)
-        if unreachable and isinstance(channel, discord.TextChannel):
-            mentions = " ".join(f"<@{member_id}>" for member_id in unreachable)
-            await channel.send(
-                f"{mentions}: a gentle reminder to rate the last session (buttons above).",
-                allowed_mentions=discord.AllowedMentions(
-                    everyone=False,
-                    roles=False,
-                    users=[discord.Object(id=member_id) for member_id in unreachable],
-                ),
-            )
+        try:
+            message = await member.send(text, allowed_mentions=NO_PINGS, nonce=delivery.nonce())
+        except discord.Forbidden:
+            await self.bot.storage.feedback.reminder_missed(session_id, member_id)
+            return None
+        return message.id
+
+    async def _deliver_reminder_channel(self, delivery: Delivery) -> int | None:
+        """After the DMs: one message mentioning exactly those a DM could not reach."""
+        payload = delivery.row.payload
+        session_id = int(payload["session_id"])
+        feedback = self.bot.storage.feedback
+        request = await feedback.request(session_id)
+        if request is None or not request.is_open(self.bot.clock()):
+            return None
+        respondents = await feedback.respondents(session_id)
+        unreachable = [
+            m for m in await feedback.reminder_misses(session_id) if m not in respondents
+        ]
+        channel = self.bot.get_channel(int(payload.get("channel_id") or 0))
+        if not unreachable or not isinstance(channel, discord.TextChannel):
+            return None
+        mentions = " ".join(f"<@{member_id}>" for member_id in unreachable)
+        message = await channel.send(
+            f"{mentions}: a gentle reminder to rate the last session (buttons above).",
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False,
+                roles=False,
+                users=[discord.Object(id=member_id) for member_id in unreachable],
+            ),
+            nonce=delivery.nonce(),
+        )
+        return message.id
 
     async def _member(self, guild: discord.Guild, member_id: int) -> discord.Member | None:
         """The member, also when the cache does not hold them (after a restart the member

@@ -20,9 +20,17 @@ from cogs.common.access import (
     resolve_group,
 )
 from cogs.common.audit import record_action
-from cogs.common.replies import NO_PINGS, defer, reply
+from cogs.common.replies import defer, reply
 from cogs.profiles import timezone_autocomplete
-from cogs.schedule._keeper import TIMER_KIND, ScheduleKeeper
+from cogs.schedule._keeper import (
+    EVENT_DELETE_KIND,
+    EVENT_KIND,
+    NOTICE_KIND,
+    REMINDER_KIND,
+    SCOPE_PREFIX,
+    TIMER_KIND,
+    ScheduleKeeper,
+)
 from cogs.schedule._render import event_url, schedule_text, slots_text, when
 from core.errors import UserError
 from core.groups import channel_slug
@@ -80,11 +88,35 @@ class ScheduleCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.timers.register(TIMER_KIND, self.keeper.on_timer, rearm=self._check_all)
+        self.bot.outbox.register(
+            REMINDER_KIND,
+            self.keeper.deliver_reminder,
+            permission="Send Messages",
+            what="post the meeting reminder",
+        )
+        self.bot.outbox.register(
+            EVENT_KIND,
+            self.keeper.deliver_event,
+            permission="Manage Events",
+            what="make the meeting's Discord event",
+        )
+        self.bot.outbox.register(
+            EVENT_DELETE_KIND,
+            self.keeper.deliver_delete,
+            permission="Manage Events",
+            what="delete an old meeting's Discord event",
+        )
+        self.bot.outbox.register(
+            NOTICE_KIND, self.keeper.deliver_notice, what="post the schedule change"
+        )
+        self.bot.outbox.register_collapse(SCOPE_PREFIX, self.keeper.collapse)
         self.bot.hooks.group_info.add(self, self._info)
         self.bot.hooks.archive.add(self, self._archived)
 
     async def cog_unload(self) -> None:
         self.bot.timers.unregister(TIMER_KIND)
+        for kind in (REMINDER_KIND, EVENT_KIND, EVENT_DELETE_KIND, NOTICE_KIND):
+            self.bot.outbox.unregister(kind)
         self.bot.hooks.remove(self)
 
     # ------------------------------------------------------------------ hooks
@@ -129,20 +161,6 @@ class ScheduleCog(commands.Cog):
             raise no_schedule(group)
         return found
 
-    async def _notice(self, group: Group, text: str) -> None:
-        """Tell the group, in its own channel, that its schedule changed (pinging nobody)."""
-        guild = self.bot.get_guild(group.guild_id)
-        channel = (
-            guild.get_channel(group.text_channel_id)
-            if guild is not None and group.text_channel_id
-            else None
-        )
-        if isinstance(channel, discord.TextChannel):
-            try:
-                await channel.send(text, allowed_mentions=NO_PINGS)
-            except discord.HTTPException:
-                return
-
     # ------------------------------------------------------------------ commands
 
     @schedule.command(name="set", description="Set the group's recurring meeting (facilitators)")
@@ -180,15 +198,15 @@ class ScheduleCog(commands.Cog):
         rec = make_recurrence(weekday, time, every_weeks, duration, zone, self.bot.clock())
         self.check_can_schedule(member.guild, found)
         await defer(interaction)
-        event, first, changed = await self.apply_schedule(found, member, rec)
+        event_id, first, changed = await self.apply_schedule(found, member, rec)
         verb = "Changed" if changed else "Set"
         lines = [
             f"{verb} the schedule of **{escape_markdown(found.name)}**: {format_recurrence(rec)}."
         ]
         if first is not None:
             lines.append(f"Next meeting: {when(first)}.")
-        if event is not None:
-            lines.append(f"Discord event: {event_url(member.guild.id, event.id)}")
+        if event_id is not None:
+            lines.append(f"Discord event: {event_url(member.guild.id, event_id)}")
         else:
             lines.append("I could not create the Discord event yet; I will keep trying.")
         lines.append("Reminders will be posted in the group's channel 24 h and 15 min before.")
@@ -206,28 +224,34 @@ class ScheduleCog(commands.Cog):
 
     async def apply_schedule(
         self, group: Group, member: discord.Member, rec: Recurrence
-    ) -> tuple[discord.ScheduledEvent | None, datetime | None, bool]:
-        """Store the recurrence, make the Discord event, record the action and tell the
-        group: what `/schedule set` does, for other features too. Returns the event, the
-        first meeting, and whether an earlier schedule was replaced."""
+    ) -> tuple[int | None, datetime | None, bool]:
+        """Store the recurrence (with the outbox row that makes the Discord event), record the
+        action and tell the group: what `/schedule set` does, for other features too. Returns
+        the event's id, the first meeting, and whether an earlier schedule was replaced."""
         now = self.bot.clock()
         repo = self.bot.storage.schedules
         previous = await repo.get(group.id)
+        first = upcoming_meeting(rec, now, await repo.skipped(group.id))
+        effects = [self.keeper.event_effect(group, refresh=True)]
+        if first is not None:
+            verb = "changed" if previous is not None else "set"
+            text = (
+                f"📅 {member.mention} {verb} the meeting schedule: "
+                f"{format_recurrence(rec)}. Next meeting: {when(first)}."
+            )
+            effects.append(self.keeper.notice_effect(group, text))
         await repo.put(
-            group_id=group.id, guild_id=member.guild.id, recurrence=rec, set_by=member.id, now=now
+            group_id=group.id,
+            guild_id=member.guild.id,
+            recurrence=rec,
+            set_by=member.id,
+            now=now,
+            effects=effects,
         )
-        event = await self.keeper.sync(group.id, refresh_event=True)
+        event = await self.keeper.sync(group.id)
         await record_action(
             self.bot, member, "schedule.set", f"{group.name}: {format_recurrence(rec)}"
         )
-        first = upcoming_meeting(rec, now, await repo.skipped(group.id))
-        if first is not None:
-            verb = "changed" if previous is not None else "set"
-            await self._notice(
-                group,
-                f"📅 {member.mention} {verb} the meeting schedule: "
-                f"{format_recurrence(rec)}. Next meeting: {when(first)}.",
-            )
         return event, first, previous is not None
 
     @schedule.command(name="show", description="The group's schedule and next three meetings")
@@ -257,21 +281,28 @@ class ScheduleCog(commands.Cog):
         if target is None:
             raise UserError("There is no upcoming meeting to skip.")
         await defer(interaction)
-        await repo.skip(found.id, target)
-        await self.keeper.sync(found.id, replace_event=True)
+        following = upcoming_meeting(schedule.recurrence, now, skipped | {target})
+        then = f" The next one is {when(following)}." if following is not None else ""
+        notice = (
+            f"📅 {member.mention} skipped the meeting of {discord_timestamp(target, 'F')}.{then}"
+        )
+        await repo.skip(
+            found.id,
+            target,
+            now=now,
+            effects=[
+                self.keeper.event_effect(found, replace=True),
+                self.keeper.notice_effect(found, notice),
+            ],
+        )
+        await self.keeper.sync(found.id)
         await record_action(
             self.bot, member, "schedule.skip", f"{found.name}: {target.isoformat()}"
         )
-        following = upcoming_meeting(schedule.recurrence, now, skipped | {target})
-        then = f" The next one is {when(following)}." if following is not None else ""
         await reply(
             interaction,
             f"Skipped the meeting of {discord_timestamp(target, 'F')}; no reminders will be "
             f"posted for it.{then}",
-        )
-        await self._notice(
-            found,
-            f"📅 {member.mention} skipped the meeting of {discord_timestamp(target, 'F')}.{then}",
         )
 
     @schedule.command(name="clear", description="Delete the schedule and its event (facilitators)")
@@ -282,14 +313,16 @@ class ScheduleCog(commands.Cog):
         await require_facilitator(self.bot, member, found)
         await self._schedule_of(found)
         await defer(interaction)
-        await self.keeper.clear(found.id)
+        notice = self.keeper.notice_effect(
+            found, f"📅 {member.mention} cleared the meeting schedule."
+        )
+        await self.keeper.clear(found.id, notice)
         await record_action(self.bot, member, "schedule.clear", found.name)
         await reply(
             interaction,
             f"Cleared the schedule of **{escape_markdown(found.name)}**: its Discord event is "
             "deleted and no more reminders will be posted.",
         )
-        await self._notice(found, f"📅 {member.mention} cleared the meeting schedule.")
 
     @schedule.command(name="calendar", description="An .ics file with the recurring meeting")
     @app_commands.autocomplete(group=group_autocomplete)

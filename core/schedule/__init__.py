@@ -33,8 +33,10 @@ from core.schedule.recurrence import (
 from core.schedule.reminders import (
     REMINDER_KINDS,
     discord_timestamp,
+    reminder_stale,
     reminder_text,
     reminder_times,
+    superseded_reminders,
 )
 
 __all__ = [
@@ -64,9 +66,11 @@ __all__ = [
     "next_check",
     "next_occurrence",
     "occurrences",
+    "reminder_stale",
     "reminder_text",
     "reminder_times",
     "series_after",
     "skips_to_keep",
+    "superseded_reminders",
     "upcoming_meeting",
 ]

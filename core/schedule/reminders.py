@@ -4,6 +4,7 @@ reader sees the time in their own zone."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from core.schedule.recurrence import require_aware
@@ -49,3 +50,27 @@ def reminder_text(kind: str, start: datetime, group_name: str) -> str:
     if kind == "15m":
         return f"**{name}** starts {relative}, at {full}. See you in the voice channel."
     raise ValueError(f"unknown reminder kind {kind!r}; expected one of {REMINDER_KINDS}")
+
+
+def reminder_stale(kind: str, starts_at: datetime, now: datetime) -> bool:
+    """Whether a reminder written earlier is no longer worth posting at `now`: the meeting
+    has started, or the time of a later reminder has come (that one speaks for both, so a
+    delivery held up by an outage never posts a burst)."""
+    require_aware(starts_at, "starts_at")
+    require_aware(now, "now")
+    if now >= starts_at:
+        return True
+    times = reminder_times(starts_at)
+    kinds = [k for k, _ in times]
+    if kind not in kinds:
+        raise ValueError(f"unknown reminder kind {kind!r}; expected one of {REMINDER_KINDS}")
+    return any(at <= now for _, at in times[kinds.index(kind) + 1 :])
+
+
+def superseded_reminders(pending: Sequence[tuple[int, str, datetime]], now: datetime) -> list[int]:
+    """Of the reminders still to deliver (`(id, kind, meeting start)`, in the order they were
+    written), the ids to drop after an outage: every stale one, and every one followed by a
+    later reminder (only the latest reminder is posted)."""
+    keep = [row for row in pending if not reminder_stale(row[1], row[2], now)]
+    last = keep[-1][0] if keep else None
+    return [row_id for row_id, _, _ in pending if row_id != last]

@@ -108,8 +108,8 @@ async def test_request_is_opened_once_reminded_once_closed_once(storage: Storage
     assert [r.message_id for r in await storage.feedback.open_requests()] == [777]
 
     at = ended + timedelta(hours=24)
-    assert await storage.feedback.mark_reminded(session, at) is True
-    assert await storage.feedback.mark_reminded(session, at + timedelta(hours=1)) is False
+    assert await storage.feedback.claim_reminder(session, at, []) is True
+    assert await storage.feedback.claim_reminder(session, at + timedelta(hours=1), []) is False
     request = await storage.feedback.request(session)
     assert request is not None and request.reminded_at == at
 
