@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import io
 import logging
+import re
 import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -36,8 +37,7 @@ from cogs.common.access import (
     require_moderator,
 )
 from cogs.common.audit import record_action
-from cogs.common.errors import handle_interaction_error
-from cogs.common.forms import submitted_form
+from cogs.common.forms import resume_orphan_form
 from cogs.common.replies import NO_PINGS, defer, reply
 from core.cohorts import (
     DEFAULT_GROUP_SIZE,
@@ -451,17 +451,11 @@ class CohortsCog(commands.Cog):
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """A sign-up form opened before a restart, submitted after it."""
-        submitted = submitted_form(interaction)
-        if submitted is None:
-            return
-        custom_id, values = submitted
-        match = FORM_ID.fullmatch(custom_id)
-        if match is None or self.bot.open_forms.held(interaction.user.id, custom_id):
-            return
-        try:
+
+        async def save(match: re.Match[str], values: dict[str, str]) -> None:
             await self.save_form(interaction, int(match["cohort_id"]), values)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, "cohort form")
+
+        await resume_orphan_form(interaction, self.bot.open_forms, FORM_ID, save, "cohort form")
 
     # -- the proposal's buttons --------------------------------------------------------------
 

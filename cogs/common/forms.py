@@ -8,9 +8,13 @@ those whose `Modal` this process does not hold.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
+
+from cogs.common.errors import handle_interaction_error
 
 _MAX_OPEN = 10_000
 
@@ -38,6 +42,28 @@ def submitted_form(interaction: discord.Interaction) -> tuple[str, dict[str, str
     values: dict[str, str] = {}
     _collect(data.get("components", []), values)
     return str(data.get("custom_id", "")), values
+
+
+async def resume_orphan_form(
+    interaction: discord.Interaction,
+    open_forms: OpenForms,
+    form_id: re.Pattern[str],
+    save: Callable[[re.Match[str], dict[str, str]], Awaitable[None]],
+    context: str,
+) -> None:
+    """Hand a submitted form of `form_id` that no `Modal` of this process holds (it was opened
+    before a restart) to `save`; its errors go to the one handler."""
+    submitted = submitted_form(interaction)
+    if submitted is None:
+        return
+    custom_id, values = submitted
+    match = form_id.fullmatch(custom_id)
+    if match is None or open_forms.held(interaction.user.id, custom_id):
+        return
+    try:
+        await save(match, values)
+    except Exception as error:
+        await handle_interaction_error(interaction, error, context)
 
 
 def _collect(components: list[Any], into: dict[str, str]) -> None:

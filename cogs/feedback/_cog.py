@@ -20,9 +20,8 @@ from cogs.common.access import (
     is_moderator,
     resolve_group,
 )
-from cogs.common.errors import handle_interaction_error
 from cogs.common.format import percent, timestamp
-from cogs.common.forms import submitted_form
+from cogs.common.forms import resume_orphan_form
 from cogs.common.outbox import Delivery
 from cogs.common.replies import NO_PINGS, reply
 from cogs.feedback._views import (
@@ -125,17 +124,11 @@ class FeedbackCog(commands.Cog):
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """A details form opened before a restart, submitted after it."""
-        submitted = submitted_form(interaction)
-        if submitted is None:
-            return
-        custom_id, values = submitted
-        match = FORM_ID.fullmatch(custom_id)
-        if match is None or self.bot.open_forms.held(interaction.user.id, custom_id):
-            return
-        try:
+
+        async def save(match: re.Match[str], values: dict[str, str]) -> None:
             await self.save_details(interaction, int(match["session_id"]), values)
-        except Exception as error:
-            await handle_interaction_error(interaction, error, "feedback form")
+
+        await resume_orphan_form(interaction, self.bot.open_forms, FORM_ID, save, "feedback form")
 
     # -- the feedback message ---------------------------------------------------------------
 

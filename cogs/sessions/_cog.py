@@ -27,8 +27,7 @@ from cogs.common.access import (
     resolve_group,
 )
 from cogs.common.audit import record_if_moderating
-from cogs.common.errors import handle_interaction_error
-from cogs.common.forms import submitted_form
+from cogs.common.forms import resume_orphan_form
 from cogs.common.replies import defer, reply
 from cogs.sessions._runner import SessionRunner
 from cogs.sessions._stick import (
@@ -103,22 +102,16 @@ class SessionsCog(commands.Cog):
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """A note form opened before a restart, submitted after it."""
-        submitted = submitted_form(interaction)
-        if submitted is None:
-            return
-        custom_id, values = submitted
-        match = NOTE_FORM_ID.fullmatch(custom_id)
-        if match is None or self.bot.open_forms.held(interaction.user.id, custom_id):
-            return
-        try:
+
+        async def save(match: re.Match[str], values: dict[str, str]) -> None:
             await self.runner.add_note_from_form(
                 interaction,
                 int(match["session_id"]),
                 values.get("kind", ""),
                 values.get("text", ""),
             )
-        except Exception as error:
-            await handle_interaction_error(interaction, error, "note form")
+
+        await resume_orphan_form(interaction, self.bot.open_forms, NOTE_FORM_ID, save, "note form")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
