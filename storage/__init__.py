@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.cohorts import CohortRepository
-from storage.db import Database
 from storage.feedback import FeedbackRepository
 from storage.groups import GroupRepository
 from storage.guilds import GuildRepository
@@ -17,6 +16,7 @@ from storage.reports import ReportRepository
 from storage.schedules import ScheduleRepository
 from storage.session_messages import SessionMessageRepository
 from storage.sessions import SessionRepository
+from storage.sql import Database
 
 
 @dataclass

@@ -20,7 +20,7 @@ from core.cohorts.model import (
 from core.groups import name_key
 from core.models import CareerStage
 from storage.convert import from_db_time, require_time, to_db_time
-from storage.db import Database
+from storage.sql import Database
 
 ANSWERS = ("career_stage", "timezone", "hours", "institution", "focus")
 
@@ -71,9 +71,9 @@ class CohortRepository:
         now: datetime,
     ) -> Cohort:
         """Raises `sqlite3.IntegrityError` when the guild has a cohort of that name (any case)."""
-        cohort_id = await self.db.execute(
+        cohort_id = await self.db.insert(
             "INSERT INTO cohorts (guild_id, name, name_key, group_size, mix, created_by,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (guild_id, name, name_key(name), group_size, mix.value, created_by, to_db_time(now)),
         )
         cohort = await self.get(cohort_id)
@@ -172,9 +172,9 @@ class CohortRepository:
         created_by: int,
         now: datetime,
     ) -> StoredProposal:
-        proposal_id = await self.db.execute(
+        proposal_id = await self.db.insert(
             "INSERT INTO cohort_proposals (cohort_id, fingerprint, payload, created_by,"
-            " created_at) VALUES (?, ?, ?, ?, ?)",
+            " created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
             (cohort_id, fingerprint, proposal.model_dump_json(), created_by, to_db_time(now)),
         )
         stored = await self.proposal(proposal_id)

@@ -25,8 +25,8 @@ from core.feedback import (
 )
 from core.outbox import Outgoing
 from storage.convert import from_db_time, require_time, to_db_time
-from storage.db import Database
 from storage.outbox import OutboxRepository
+from storage.sql import Database
 
 
 def _request(row: aiosqlite.Row) -> FeedbackRequest:
@@ -459,9 +459,9 @@ class FeedbackRepository:
         created_at: datetime,
         closes_at: datetime,
     ) -> int:
-        return await self.db.execute(
+        return await self.db.insert(
             "INSERT INTO polls (guild_id, group_id, channel_id, message_id, question, options,"
-            " created_by, created_at, closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_by, created_at, closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 guild_id,
                 group_id,

@@ -12,7 +12,7 @@ import aiosqlite
 from core.groups import name_key
 from core.models import Group, Membership
 from storage.convert import from_db_time, require_time, to_db_time
-from storage.db import Database
+from storage.sql import Database
 
 
 def _group(row: aiosqlite.Row) -> Group:

@@ -7,7 +7,7 @@ from typing import Any
 
 from core.models import AuditEntry, GuildSettings
 from storage.convert import require_time, to_db_time
-from storage.db import Database
+from storage.sql import Database
 
 _SETTING_FIELDS = (
     "moderator_role_id",

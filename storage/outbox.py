@@ -17,7 +17,7 @@ import aiosqlite
 
 from core.outbox import Outgoing
 from storage.convert import require_time, to_db_time
-from storage.db import Database
+from storage.sql import Database
 
 STATES = ("pending", "waiting", "done", "failed", "dropped")
 

@@ -41,8 +41,8 @@ import aiosqlite
 from core.session import SessionState
 from core.stats import count_lines
 from storage.convert import to_db_time
-from storage.db import Database
 from storage.groups import promote_if_leaderless
+from storage.sql import Database
 
 DELETED_MENTION = "a deleted member"
 

@@ -8,7 +8,7 @@ import aiosqlite
 
 from core.models import CareerStage, Profile
 from storage.convert import require_time, to_db_time
-from storage.db import Database
+from storage.sql import Database
 
 _FIELDS = ("career_stage", "institution", "timezone", "focus", "hours")
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from core.stats import ResponseFact, SegmentFact, SessionFacts, count_lines
 from storage.convert import require_time, to_db_time
-from storage.db import Database
+from storage.sql import Database
 
 KEY_BYTES = 32
 CHUNK = 500

@@ -10,8 +10,8 @@ import aiosqlite
 from core.outbox import Outgoing
 from core.schedule import Recurrence, Schedule
 from storage.convert import from_db_time, require_time, to_db_time
-from storage.db import Database
 from storage.outbox import OutboxRepository
+from storage.sql import Database
 
 
 def _schedule(row: aiosqlite.Row) -> Schedule:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.convert import require_time
-from storage.db import Database
+from storage.sql import Database
 
 KINDS = ("announcement", "warning", "pointer")
 

@@ -12,8 +12,8 @@ from core.models import Note
 from core.outbox import Outgoing
 from core.session import Phase, SessionState
 from storage.convert import from_db_time, require_time, to_db_time
-from storage.db import Database
 from storage.outbox import OUTBOX_INSERT, OutboxRepository, outbox_values
+from storage.sql import Database
 
 
 @dataclass(frozen=True)
@@ -223,9 +223,9 @@ class SessionRepository:
         text: str,
         now: datetime,
     ) -> int:
-        return await self.db.execute(
+        return await self.db.insert(
             "INSERT INTO notes (session_id, author_id, for_member_id, kind, text, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (session_id, author_id, for_member_id, kind, text, to_db_time(now)),
         )
 

@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
-import storage.db as db_module
+import storage.sqlite.db as db_module
 from storage import Storage
-from storage.db import Database, Migration, SchemaTooNewError, _split_statements, load_migrations
+from storage.sqlite.db import (
+    Database,
+    Migration,
+    SchemaTooNewError,
+    _split_statements,
+    load_migrations,
+)
 
 MIGRATIONS_DIR = Path(db_module.__file__).parent / "migrations"
 FOUNDATION_TABLES = {"guild_settings", "groups", "memberships", "profiles", "audit_log", "bot_meta"}

@@ -16,7 +16,7 @@ import pytest
 
 from core.session import default_config, machine
 from storage import Storage
-from storage.db import Database
+from storage.sqlite.db import Database
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 

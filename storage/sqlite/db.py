@@ -12,25 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from storage.sql import Params, Row, SyncTx, Tx, load_migrations
+
 log = logging.getLogger(__name__)
 
-_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-
 T = TypeVar("T")
-Work = Callable[[sqlite3.Connection], Any]
+Work = Callable[[SyncTx], Any]
 
 GROUP_LIMIT = 1000
 """Most members one group commit takes: more share an fsync, but each waits for them all
@@ -41,28 +38,66 @@ class SchemaTooNewError(RuntimeError):
     """The database was written by a newer version of the bot than this one."""
 
 
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
+class _AsyncTx:
+    """`Tx` over the writer connection, inside a transaction block."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._conn.execute(sql, tuple(params)) as cursor:
+            return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, [tuple(row) for row in rows])
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        rows = list(await self._conn.execute_fetchall(sql, tuple(params)))
+        return int(rows[0][0])
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return cast(list[Row], list(await self._conn.execute_fetchall(sql, tuple(params))))
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
 
 
-def load_migrations() -> list[Migration]:
-    """The numbered SQL files shipped in `storage/migrations`, in order, without gaps."""
-    folder = resources.files("storage") / "migrations"
-    found: list[Migration] = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise RuntimeError(
-                f"migration {migration.name} is out of sequence (expected {expected})"
-            )
-    return found
+class _SyncTx:
+    """`SyncTx` over the raw writer connection, on the writer's thread."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        cursor = self._raw.execute(sql, tuple(params))
+        try:
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        self._raw.executemany(sql, [tuple(row) for row in rows])
+
+    def insert(self, sql: str, params: Params = ()) -> int:
+        row = self._raw.execute(sql, tuple(params)).fetchone()
+        return int(row[0])
+
+    def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return cast(list[Row], self._raw.execute(sql, tuple(params)).fetchall())
+
+    def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        return cast(Row | None, self._raw.execute(sql, tuple(params)).fetchone())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
 
 
 class _Member:
@@ -120,7 +155,7 @@ def _run_members(raw: sqlite3.Connection, *, members: list[_Member], begin: bool
         if not member.single:
             raw.execute("SAVEPOINT member")
         try:
-            member.result = member.work(raw)
+            member.result = member.work(_SyncTx(raw))
         except Exception as error:
             member.error = error
             if not raw.in_transaction:
@@ -132,6 +167,10 @@ def _run_members(raw: sqlite3.Connection, *, members: list[_Member], begin: bool
 
 
 class Database:
+    """The SQLite implementation of `storage.sql.Database`."""
+
+    dialect = "sqlite"
+
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
@@ -216,7 +255,7 @@ class Database:
 
     async def migrate(self) -> int:
         """Apply every migration newer than the database, each in its own transaction."""
-        migrations = load_migrations()
+        migrations = load_migrations("storage.sqlite")
         known = migrations[-1].version if migrations else 0
         current = await self.schema_version()
         if current > known:
@@ -241,14 +280,14 @@ class Database:
         return task is not None and self._owner is task
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         """One atomic unit of work; it exits only once it is committed (and raises if the
         commit failed). Units that arrive together share one transaction, each in its own
         savepoint: one failing undoes only itself. A transaction opened inside another one
         by the same task becomes a savepoint of it."""
         if self._owns():
             async with self._savepoint():
-                yield self.conn
+                yield _AsyncTx(self.conn)
             return
         member = _Block()
         self._enqueue(member)
@@ -261,7 +300,7 @@ class Database:
         try:
             await self._run("SAVEPOINT member")
             try:
-                yield self.conn
+                yield _AsyncTx(self.conn)
             except BaseException as error:
                 # Raised here and now: nothing of this block will be committed.
                 member.error = error
@@ -277,27 +316,31 @@ class Database:
                 member.finished.set_result(None)
         await member.committed
 
-    async def run(self, work: Callable[[sqlite3.Connection], T], *, single: bool = False) -> T:
+    async def run(self, work: Callable[[SyncTx], T], *, single: bool = False) -> T:
         """Run `work(connection)` on the writer's thread as one atomic unit, in the next group
         commit; returns its result once committed. For short read-modify-writes that must be
         fast under load: the whole group's units run in one trip to the thread. `single`:
         `work` runs exactly one statement (atomic by itself, so it needs no savepoint)."""
         if self._owns():
             if single:
-                return await self._on_writer_thread(work)
+                return await self._on_writer_thread(lambda raw: work(_SyncTx(raw)))
             return await self._on_writer_thread(lambda raw: _in_savepoint(raw, work))
         member = _Member(work, single=single)
         self._enqueue(member)
         return cast(T, await member.committed)
 
-    async def execute(self, sql: str, params: tuple[object, ...] = ()) -> int:
-        """Run one statement atomically and return the last row id (in the next group commit,
-        acknowledged once committed)."""
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement atomically (in the next group commit, acknowledged once
+        committed); the number of rows it changed."""
+        return await self.run(lambda tx: tx.execute(sql, params), single=True)
 
-        def statement(raw: sqlite3.Connection) -> int:
-            return raw.execute(sql, params).lastrowid or 0
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        batch = [tuple(row) for row in rows]
+        await self.run(lambda tx: tx.executemany(sql, batch), single=True)
 
-        return await self.run(statement, single=True)
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run one `INSERT ... RETURNING id` atomically; the new row's id once committed."""
+        return await self.run(lambda tx: tx.insert(sql, params), single=True)
 
     def _enqueue(self, member: _Member) -> None:
         self._queue.append(member)
@@ -397,18 +440,18 @@ class Database:
     def _read_conn(self) -> aiosqlite.Connection:
         return self.conn if self._owns() else self.reader
 
-    async def fetch_all(self, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
-        return list(await self._read_conn().execute_fetchall(sql, params))
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return cast(list[Row], list(await self._read_conn().execute_fetchall(sql, tuple(params))))
 
-    async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
-        rows = list(await self._read_conn().execute_fetchall(sql, params))
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
 
-def _in_savepoint(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+def _in_savepoint(raw: sqlite3.Connection, work: Callable[[SyncTx], T]) -> T:
     raw.execute("SAVEPOINT work")
     try:
-        result = work(raw)
+        result = work(_SyncTx(raw))
     except BaseException:
         if raw.in_transaction:
             raw.execute("ROLLBACK TO work")
