@@ -20,6 +20,10 @@ T = TypeVar("T")
 Params = Sequence[object]
 
 
+class UniqueViolation(Exception):
+    """A write broke a UNIQUE constraint; each driver raises this for its own error."""
+
+
 class Row(Protocol):
     """A result row, read by column name or position."""
 

@@ -14,15 +14,15 @@ import asyncio
 import logging
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from storage.sql import Params, Row, SyncTx, Tx, load_migrations
+from storage.sql import Params, Row, SyncTx, Tx, UniqueViolation, load_migrations
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,16 @@ class SchemaTooNewError(RuntimeError):
     """The database was written by a newer version of the bot than this one."""
 
 
+@contextmanager
+def _unique_violations() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.IntegrityError as error:
+        if "UNIQUE constraint failed" in str(error):
+            raise UniqueViolation(str(error)) from error
+        raise
+
+
 class _AsyncTx:
     """`Tx` over the writer connection, inside a transaction block."""
 
@@ -47,14 +57,17 @@ class _AsyncTx:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self._conn.execute(sql, tuple(params)) as cursor:
-            return cursor.rowcount
+        with _unique_violations():
+            async with self._conn.execute(sql, tuple(params)) as cursor:
+                return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, [tuple(row) for row in rows])
+        with _unique_violations():
+            await self._conn.executemany(sql, [tuple(row) for row in rows])
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        rows = list(await self._conn.execute_fetchall(sql, tuple(params)))
+        with _unique_violations():
+            rows = list(await self._conn.execute_fetchall(sql, tuple(params)))
         return int(rows[0][0])
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
@@ -77,17 +90,20 @@ class _SyncTx:
         self._raw = raw
 
     def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = self._raw.execute(sql, tuple(params))
+        with _unique_violations():
+            cursor = self._raw.execute(sql, tuple(params))
         try:
             return cursor.rowcount
         finally:
             cursor.close()
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        self._raw.executemany(sql, [tuple(row) for row in rows])
+        with _unique_violations():
+            self._raw.executemany(sql, [tuple(row) for row in rows])
 
     def insert(self, sql: str, params: Params = ()) -> int:
-        row = self._raw.execute(sql, tuple(params)).fetchone()
+        with _unique_violations():
+            row = self._raw.execute(sql, tuple(params)).fetchone()
         return int(row[0])
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
