@@ -3,6 +3,10 @@
 Every method is one statement or one transaction. `insert` runs on the connection of a
 transaction the caller already holds (`Database.transaction()`), so a state change and its
 effects commit together; `add` is the same on its own.
+
+Several processes may deliver from one database: each reads only its own shards' rows (the
+`shards` filters), and claims a row in the database before delivering it, for a lease, so a
+row is delivered by one process at a time; a claim of a process that died runs out.
 """
 
 from __future__ import annotations
@@ -10,14 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from core.outbox import Outgoing
-from storage.convert import require_time, to_db_time
-from storage.sql import Database
+from core.shards import EVERY_SHARD, ShardSet
+from storage.convert import from_db_time, require_time, to_db_time
+from storage.sql import Database, Row, Tx
 
 STATES = ("pending", "waiting", "done", "failed", "dropped")
 
@@ -36,6 +39,17 @@ class OutboxRow:
     message_id: int | None
     error: str | None
     created_at: datetime
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
+
+    def held_by_other(self, owner: str, now: datetime) -> bool:
+        """Another process claimed this row and its lease has not run out."""
+        return (
+            self.claimed_by is not None
+            and self.claimed_by != owner
+            and self.lease_until is not None
+            and self.lease_until > now
+        )
 
 
 OUTBOX_INSERT = (
@@ -65,9 +79,7 @@ class OutboxRepository:
 
     # -- writing ----------------------------------------------------------------------------
 
-    async def insert(
-        self, conn: aiosqlite.Connection, items: Sequence[Outgoing], now: datetime
-    ) -> None:
+    async def insert(self, conn: Tx, items: Sequence[Outgoing], now: datetime) -> None:
         """Write `items`, in order, on the connection of an open transaction: one trip to the
         database thread however many there are (a hand-over writes two to four)."""
         if items:
@@ -81,8 +93,7 @@ class OutboxRepository:
             return ids
         async with self.db.transaction() as conn:
             for item in items:
-                async with conn.execute(OUTBOX_INSERT, outbox_values(item, now)) as cursor:
-                    ids.append(int(cursor.lastrowid or 0))
+                ids.append(await conn.insert(OUTBOX_INSERT + " RETURNING id", outbox_values(item, now)))
         return ids
 
     # -- reading ----------------------------------------------------------------------------
@@ -105,11 +116,14 @@ class OutboxRepository:
         )
         return [_row(row) for row in rows]
 
-    async def pending_scopes(self) -> list[str]:
-        """Scopes with something to deliver, oldest first."""
+    async def pending_scopes(self, shards: ShardSet = EVERY_SHARD) -> list[str]:
+        """Scopes of `shards`' guilds with something to deliver, oldest first."""
+        where, params = shards.sql()
         rows = await self.db.fetch_all(
-            "SELECT scope, MIN(id) AS first FROM outbox WHERE state = 'pending'"
-            " GROUP BY scope ORDER BY first"
+            "SELECT scope, MIN(id) AS first FROM outbox WHERE state = 'pending' AND "
+            + where
+            + " GROUP BY scope ORDER BY first",
+            params,
         )
         return [str(row["scope"]) for row in rows]
 
@@ -127,35 +141,63 @@ class OutboxRepository:
 
     # -- delivery ---------------------------------------------------------------------------
 
-    async def claim(self, row_id: int) -> int:
-        """Count an attempt before it is made (committed first: after a crash the row is known
-        to have been tried, and its create is retried with the same nonce). Returns the count."""
+    async def claim(
+        self, row_id: int, owner: str, now: datetime, lease: timedelta
+    ) -> int | None:
+        """Claim a pending row for `owner` until `now + lease` and count an attempt, before it
+        is made (committed first: after a crash the row is known to have been tried, and its
+        create is retried with the same nonce). Returns the attempt count, or None when the
+        row is no longer pending or another process holds an unexpired claim on it.
+
+        On PostgreSQL the row is locked (`FOR UPDATE SKIP LOCKED`) inside the claim, so two
+        processes claiming at once never both see it free; SQLite has one writer, and its
+        conditional UPDATE is the same decision."""
+        stamp, until = to_db_time(now), to_db_time(now + lease)
+        free = (
+            "state = 'pending' AND (claimed_by IS NULL OR claimed_by = ? OR lease_until IS NULL"
+            " OR lease_until <= ?)"
+        )
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
-                (row_id,),
+            if self.db.dialect == "postgresql":
+                locked = await conn.fetch_one(
+                    f"SELECT id FROM outbox WHERE id = ? AND {free} FOR UPDATE SKIP LOCKED",
+                    (row_id, owner, stamp),
+                )
+                if locked is None:
+                    return None
+            row = await conn.fetch_one(
+                "UPDATE outbox SET attempts = attempts + 1, claimed_by = ?, lease_until = ?"
+                f" WHERE id = ? AND {free} RETURNING attempts",
+                (owner, until, row_id, owner, stamp),
             )
-            rows = list(
-                await conn.execute_fetchall("SELECT attempts FROM outbox WHERE id = ?", (row_id,))
-            )
-        return int(rows[0][0]) if rows else 0
+        return int(row[0]) if row is not None else None
+
+    async def release_claims(self, owner: str) -> int:
+        """Give back what `owner` still holds (it is stopping): another process need not wait
+        for the leases to run out. What it was delivering goes again with the same nonce."""
+        return await self.db.execute(
+            "UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?",
+            (owner,),
+        )
 
     async def done(self, row_id: int, message_id: int | None, now: datetime) -> None:
         await self.db.execute(
-            "UPDATE outbox SET state = 'done', message_id = ?, error = NULL, finished_at = ?"
-            " WHERE id = ?",
+            "UPDATE outbox SET state = 'done', message_id = ?, error = NULL, finished_at = ?,"
+            " claimed_by = NULL, lease_until = NULL WHERE id = ?",
             (message_id, to_db_time(now), row_id),
         )
 
     async def retry(self, row_id: int, at: datetime, error: str) -> None:
         await self.db.execute(
-            "UPDATE outbox SET next_attempt_at = ?, error = ? WHERE id = ? AND state = 'pending'",
+            "UPDATE outbox SET next_attempt_at = ?, error = ?, claimed_by = NULL,"
+            " lease_until = NULL WHERE id = ? AND state = 'pending'",
             (to_db_time(at), error[:500], row_id),
         )
 
     async def failed(self, row_id: int, error: str, now: datetime) -> None:
         await self.db.execute(
-            "UPDATE outbox SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'failed', error = ?, finished_at = ?, claimed_by = NULL,"
+            " lease_until = NULL WHERE id = ?",
             (error[:500], to_db_time(now), row_id),
         )
 
@@ -173,17 +215,17 @@ class OutboxRepository:
     async def wait(self, row_id: int, wait_for: str) -> None:
         """Put a row aside until `wait_for` is released; later rows of its scope go on."""
         await self.db.execute(
-            "UPDATE outbox SET state = 'waiting', wait_for = ? WHERE id = ?", (wait_for, row_id)
+            "UPDATE outbox SET state = 'waiting', wait_for = ?, claimed_by = NULL,"
+            " lease_until = NULL WHERE id = ?",
+            (wait_for, row_id),
         )
 
     async def release(self, wait_for: str, now: datetime) -> list[str]:
         """What was waiting for `wait_for` is pending again; returns the scopes to deliver."""
         async with self.db.transaction() as conn:
-            rows = list(
-                await conn.execute_fetchall(
-                    "SELECT DISTINCT scope FROM outbox WHERE wait_for = ? AND state = 'waiting'",
-                    (wait_for,),
-                )
+            rows = await conn.fetch_all(
+                "SELECT DISTINCT scope FROM outbox WHERE wait_for = ? AND state = 'waiting'",
+                (wait_for,),
             )
             if rows:
                 await conn.execute(
@@ -193,38 +235,33 @@ class OutboxRepository:
                 )
         return [str(row[0]) for row in rows]
 
-    async def waiting_keys(self, prefix: str) -> list[str]:
+    async def waiting_keys(self, prefix: str, shards: ShardSet = EVERY_SHARD) -> list[str]:
+        """What rows of `shards`' guilds wait for, among keys starting with `prefix`."""
+        where, params = shards.sql()
         rows = await self.db.fetch_all(
             "SELECT DISTINCT wait_for FROM outbox WHERE state = 'waiting' AND wait_for LIKE ?"
-            " ORDER BY wait_for",
-            (prefix + "%",),
+            f" AND {where} ORDER BY wait_for",
+            (prefix + "%", *params),
         )
         return [str(row[0]) for row in rows]
 
     async def prune(self, before: datetime) -> int:
         """Forget rows finished before `before` (their message ids are kept elsewhere)."""
-        async with (
-            self.db.transaction() as conn,
-            conn.execute(
-                "DELETE FROM outbox WHERE finished_at IS NOT NULL AND finished_at < ?",
-                (to_db_time(before),),
-            ) as cursor,
-        ):
-            return cursor.rowcount
+        return await self.db.execute(
+            "DELETE FROM outbox WHERE finished_at IS NOT NULL AND finished_at < ?",
+            (to_db_time(before),),
+        )
 
     # -- permission notices -----------------------------------------------------------------
 
     async def notice_once(self, channel_id: int, permission: str, now: datetime) -> bool:
         """True the first time a missing permission in a channel is to be reported."""
-        async with (
-            self.db.transaction() as conn,
-            conn.execute(
-                "INSERT OR IGNORE INTO outbox_notices (channel_id, permission, reported_at)"
-                " VALUES (?, ?, ?)",
-                (channel_id, permission, to_db_time(now)),
-            ) as cursor,
-        ):
-            return cursor.rowcount > 0
+        changed = await self.db.execute(
+            "INSERT INTO outbox_notices (channel_id, permission, reported_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (channel_id, permission, to_db_time(now)),
+        )
+        return changed > 0
 
     async def clear_notices(self, channel_id: int, permission: str) -> None:
         """A delivery needing `permission` in the channel worked: a later refusal is news."""
@@ -238,7 +275,7 @@ class OutboxRepository:
         return [int(row[0]) for row in rows]
 
 
-def _row(row: aiosqlite.Row) -> OutboxRow:
+def _row(row: Row) -> OutboxRow:
     return OutboxRow(
         id=int(row["id"]),
         guild_id=int(row["guild_id"]),
@@ -252,4 +289,6 @@ def _row(row: aiosqlite.Row) -> OutboxRow:
         message_id=row["message_id"],
         error=row["error"],
         created_at=require_time(row["created_at"]),
+        claimed_by=row["claimed_by"],
+        lease_until=from_db_time(row["lease_until"]),
     )

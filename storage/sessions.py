@@ -1,19 +1,27 @@
-"""Live sessions (their persisted state machine) and what they leave behind."""
+"""Live sessions (their persisted state machine) and what they leave behind.
+
+Several processes may share the database. Every save of a session's state is a
+compare-and-set on its `version`: the repository remembers the version each session was last
+read or written at, saves only over that one and counts one more. A save over a version
+another process moved past writes nothing and raises `StaleSession`; the caller reloads the
+session (`get`) and carries on from what is there.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.errors import StaleSession
 from core.feedback import REMINDER_AFTER, feedback_closes_at
 from core.models import Note
 from core.outbox import Outgoing
 from core.session import Phase, SessionState
+from core.shards import EVERY_SHARD, ShardSet
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.outbox import OUTBOX_INSERT, OutboxRepository, outbox_values
-from storage.sql import Database
+from storage.sql import Database, Row, SyncTx
 
 
 @dataclass(frozen=True)
@@ -27,12 +35,19 @@ class SessionRow:
     panel_channel_id: int | None
     panel_message_id: int | None
     state: SessionState
+    version: int = 1
 
 
 class SessionRepository:
     def __init__(self, db: Database, outbox: OutboxRepository | None = None) -> None:
         self.db = db
         self.outbox = outbox or OutboxRepository(db)
+        self._versions: dict[int, int] = {}
+        """The version of each session's state as this process last read or wrote it."""
+
+    def version(self, session_id: int) -> int | None:
+        """The version this process holds of a session (None: never loaded here)."""
+        return self._versions.get(session_id)
 
     async def create(
         self,
@@ -48,12 +63,11 @@ class SessionRepository:
 
         The partial unique index refuses a second live session of the same group."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO sessions (group_id, guild_id, format, started_by, started_at, state)"
-                " VALUES (?, ?, '', ?, ?, '{}')",
+            session_id = await conn.insert(
+                "INSERT INTO sessions (group_id, guild_id, format, started_by, started_at, state,"
+                " version) VALUES (?, ?, '', ?, ?, '{}', 1) RETURNING id",
                 (group_id, guild_id, started_by, to_db_time(now)),
             )
-            session_id = int(cursor.lastrowid or 0)
             state, outgoing = build(session_id)
             await self.outbox.insert(conn, outgoing, now)
             await conn.execute(
@@ -65,20 +79,47 @@ class SessionRepository:
                     session_id,
                 ),
             )
+        self._versions[session_id] = 1
         return state
 
     async def save_state(self, state: SessionState, outgoing: Sequence[Outgoing] = ()) -> None:
         """The new state and the outbox rows of its effects, atomically, in one trip to the
-        writer's thread (so a burst of hand-overs shares its group commits)."""
-        params = (state.model_dump_json(), to_db_time(state.next_due()), state.session_id)
+        writer (so a burst of hand-overs shares its group commits); only over the version
+        this process holds, else `StaleSession` and nothing is written."""
+        session_id = state.session_id
+        expected = await self._expected(session_id)
+        params = (
+            state.model_dump_json(),
+            to_db_time(state.next_due()),
+            session_id,
+            expected,
+        )
         rows = [outbox_values(item, state.updated_at) for item in outgoing]
 
-        def save(raw: sqlite3.Connection) -> None:
-            raw.execute("UPDATE sessions SET state = ?, next_due = ? WHERE id = ?", params)
+        def save(tx: SyncTx) -> bool:
+            changed = tx.execute(
+                "UPDATE sessions SET state = ?, next_due = ?, version = version + 1"
+                " WHERE id = ? AND version = ? AND ended_at IS NULL",
+                params,
+            )
+            if changed != 1:
+                return False
             if rows:
-                raw.executemany(OUTBOX_INSERT, rows)
+                tx.executemany(OUTBOX_INSERT, rows)
+            return True
 
-        await self.db.run(save, single=not rows)
+        if not await self.db.run(save, single=not rows):
+            self._versions.pop(session_id, None)
+            raise StaleSession(session_id)
+        self._versions[session_id] = expected + 1
+
+    async def _expected(self, session_id: int) -> int:
+        """The version a save goes over: the one this process holds. A session it never
+        loaded (or whose copy went stale) is not its to save until it is reloaded."""
+        held = self._versions.get(session_id)
+        if held is None:
+            raise StaleSession(session_id)
+        return held
 
     async def finish(
         self,
@@ -92,18 +133,32 @@ class SessionRepository:
         hot-seat history, the feedback request (with its close and reminder times) and the
         outbox rows of the summary and the feedback message."""
         ended = state.ended_at or now
+        expected = await self._expected(state.session_id)
         async with self.db.transaction() as conn:
-            days = list(
-                await conn.execute_fetchall(
-                    "SELECT g.feedback_days FROM guild_settings g JOIN groups r"
-                    " ON r.guild_id = g.guild_id WHERE r.id = ?",
-                    (group_id,),
-                )
+            # First, so that a stale copy writes nothing at all (the block rolls back).
+            changed = await conn.execute(
+                "UPDATE sessions SET state = ?, next_due = NULL, ended_at = ?, end_reason = ?,"
+                " version = version + 1 WHERE id = ? AND version = ? AND ended_at IS NULL",
+                (
+                    state.model_dump_json(),
+                    to_db_time(state.ended_at or now),
+                    state.end_reason,
+                    state.session_id,
+                    expected,
+                ),
             )
-            feedback_days = int(days[0][0]) if days else 7
+            if changed != 1:
+                self._versions.pop(state.session_id, None)
+                raise StaleSession(state.session_id)
+            days = await conn.fetch_one(
+                "SELECT g.feedback_days FROM guild_settings g JOIN groups r"
+                " ON r.guild_id = g.guild_id WHERE r.id = ?",
+                (group_id,),
+            )
+            feedback_days = int(days[0]) if days else 7
             await conn.execute(
-                "INSERT OR IGNORE INTO feedback_requests (session_id, group_id, opened_at,"
-                " closes_at, remind_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO feedback_requests (session_id, group_id, opened_at,"
+                " closes_at, remind_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     state.session_id,
                     group_id,
@@ -113,20 +168,14 @@ class SessionRepository:
                 ),
             )
             await self.outbox.insert(conn, outgoing, now)
-            await conn.execute(
-                "UPDATE sessions SET state = ?, next_due = NULL, ended_at = ?, end_reason = ?"
-                " WHERE id = ?",
-                (
-                    state.model_dump_json(),
-                    to_db_time(state.ended_at or now),
-                    state.end_reason,
-                    state.session_id,
-                ),
-            )
             await conn.executemany(
-                "INSERT OR REPLACE INTO segments (session_id, seq, speaker_id, round, phase,"
+                "INSERT INTO segments (session_id, seq, speaker_id, round, phase,"
                 " planned_seconds, actual_seconds, outcome, started_at, ended_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, seq) DO UPDATE SET"
+                " speaker_id = excluded.speaker_id, round = excluded.round,"
+                " phase = excluded.phase, planned_seconds = excluded.planned_seconds,"
+                " actual_seconds = excluded.actual_seconds, outcome = excluded.outcome,"
+                " started_at = excluded.started_at, ended_at = excluded.ended_at",
                 [
                     (
                         state.session_id,
@@ -144,8 +193,9 @@ class SessionRepository:
                 ],
             )
             await conn.executemany(
-                "INSERT OR REPLACE INTO attendance (session_id, user_id, first_joined_at, seconds)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO attendance (session_id, user_id, first_joined_at, seconds)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (session_id, user_id) DO UPDATE SET"
+                " first_joined_at = excluded.first_joined_at, seconds = excluded.seconds",
                 [
                     (
                         state.session_id,
@@ -172,6 +222,7 @@ class SessionRepository:
                 " last_hotseat_at = excluded.last_hotseat_at",
                 [(group_id, member, to_db_time(at)) for member, at in hot_seat_at.items()],
             )
+        self._versions.pop(state.session_id, None)
 
     async def set_panel(self, session_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
@@ -188,12 +239,30 @@ class SessionRepository:
         return int(row[0]), int(row[1])
 
     async def get(self, session_id: int) -> SessionRow | None:
+        """The stored session, to read (the version this process holds does not change)."""
         row = await self.db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
         return _session(row) if row else None
 
-    async def live(self) -> list[SessionRow]:
-        rows = await self.db.fetch_all("SELECT * FROM sessions WHERE ended_at IS NULL")
-        return [_session(row) for row in rows]
+    async def reload(self, session_id: int) -> SessionRow | None:
+        """The stored session, to carry on from: its version becomes the one this process
+        holds (after a `StaleSession`, or to adopt it)."""
+        row = await self.db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        return self._hold(_session(row)) if row else None
+
+    async def live(self, shards: ShardSet = EVERY_SHARD) -> list[SessionRow]:
+        """The live sessions of `shards`' guilds (every guild by default), to adopt."""
+        where, params = shards.sql()
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM sessions WHERE ended_at IS NULL AND {where}", params
+        )
+        return [self._hold(_session(row)) for row in rows]
+
+    def _hold(self, session: SessionRow) -> SessionRow:
+        if session.ended_at is None:
+            self._versions[session.id] = session.version
+        else:
+            self._versions.pop(session.id, None)
+        return session
 
     async def live_for_group(self, group_id: int) -> SessionRow | None:
         row = await self.db.fetch_one(
@@ -250,7 +319,7 @@ class SessionRepository:
         rows = await self.db.fetch_all(
             "SELECT * FROM segments WHERE session_id = ? ORDER BY seq", (session_id,)
         )
-        return [dict(row) for row in rows]
+        return [{key: row[key] for key in row.keys()} for row in rows]
 
     async def record_voice_join(
         self, guild_id: int, user_id: int, channel_id: int, at: datetime
@@ -275,8 +344,8 @@ class SessionRepository:
         return {int(row["user_id"]): require_time(row["joined_at"]) for row in rows}
 
 
-def _session(row: object) -> SessionRow:
-    data = dict(row)  # type: ignore[call-overload]
+def _session(row: Row) -> SessionRow:
+    data = {key: row[key] for key in row.keys()}
     return SessionRow(
         id=data["id"],
         group_id=data["group_id"],
@@ -287,4 +356,5 @@ def _session(row: object) -> SessionRow:
         panel_channel_id=data["panel_channel_id"],
         panel_message_id=data["panel_message_id"],
         state=SessionState.model_validate_json(data["state"]),
+        version=int(data["version"]),
     )
