@@ -7,3 +7,13 @@ class UserError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class DuplicateName(Exception):
+    """Something of that name already exists where names must be unique (a group or a cohort
+    in a guild, compared case-blind): a race the command's own check could not see."""
+
+
+class StaleSession(Exception):
+    """A session's state was saved from an older version than the stored one: another process
+    (or task) advanced it first, so this transition is void."""
