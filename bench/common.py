@@ -23,7 +23,7 @@ from typing import Any
 from core.groups import name_key
 from core.session import Due, SessionState, default_config, machine
 from storage.convert import to_db_time
-from storage.sqlite.db import Database
+from storage.sql import Database
 
 # -- sizes -------------------------------------------------------------------------------
 

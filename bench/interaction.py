@@ -44,6 +44,7 @@ from bench.common import (
 )
 from bench.simworld import GROUP, Circle, TimedLog, make_circle, running_bot
 from cogs.sessions._cog import TIMER_KIND
+from storage.sqlite import Database as SqliteDatabase
 
 P99_TARGET_MS = 50.0
 TARGET_OTHERS = 1_000
@@ -92,7 +93,7 @@ async def clicks(
     for index in range(warmup + count):
         if index == warmup:
             # Both connections: the writer, and the read-only one that answers reads.
-            for conn in (circle.bot.storage.db.conn, circle.bot.storage.db.reader):
+            for conn in _sqlite_connections(circle):
                 await conn.set_trace_callback(statements.append)
         mark = len(log)
         started = time.perf_counter()
@@ -111,7 +112,7 @@ async def clicks(
         if index >= warmup:
             answers.append(answered - started)
             totals.append(ended - started)
-    for conn in (circle.bot.storage.db.conn, circle.bot.storage.db.reader):
+    for conn in _sqlite_connections(circle):
         await conn.set_trace_callback(cast(Any, None))
     return answers, totals, len(statements) / max(count, 1)
 
@@ -184,3 +185,12 @@ async def run(size: Size) -> Result:
             )
         result.details["presses"] = "Pause/Resume toggles by the facilitator"
     return result
+
+
+def _sqlite_connections(circle: Any) -> tuple[Any, ...]:
+    """Both SQLite connections (the writer, and the read-only one that answers reads), whose
+    statements the figure counts."""
+    db = circle.bot.storage.db
+    if not isinstance(db, SqliteDatabase):
+        raise RuntimeError("the statement count is measured on SQLite")
+    return (db.conn, db.reader)

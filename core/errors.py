@@ -9,10 +9,16 @@ class UserError(Exception):
         self.message = message
 
 
+class DuplicateName(Exception):
+    """Something of that name already exists where names must be unique (a group or a cohort
+    in a guild, compared case-blind): a race the command's own check could not see."""
+
+
 class StaleSession(Exception):
-    """A session's state was saved from a version another process has already moved past:
-    nothing was written, and the caller must reload the session before acting on it."""
+    """A session's state was saved from an older version than the stored one: another process
+    (or task) advanced it first, so this transition is void: nothing was written, and the
+    caller reloads the session before acting on it."""
 
     def __init__(self, session_id: int) -> None:
-        super().__init__(f"session {session_id} was changed by another process")
+        super().__init__(f"session {session_id} was changed elsewhere")
         self.session_id = session_id

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from datetime import datetime
 
 from core.errors import UserError
 
@@ -56,3 +58,13 @@ def channel_slug(name: str) -> str:
     """A Discord text-channel name for a group: lowercase words (any script) joined by hyphens."""
     slug = re.sub(r"[\W_]+", "-", name.lower())[:90].strip("-")
     return slug or "group"
+
+
+def next_leader(members: Iterable[tuple[int, bool, datetime]]) -> int | None:
+    """Who leads a group whose last facilitator left: nobody while a facilitator remains or
+    the group is empty; otherwise its longest-standing member (the lower id on a tie).
+    `members` are (user id, is facilitator, joined at)."""
+    listed = list(members)
+    if not listed or any(is_facilitator for _, is_facilitator, _ in listed):
+        return None
+    return min(listed, key=lambda member: (member[2], member[0]))[0]

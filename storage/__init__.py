@@ -1,4 +1,4 @@
-"""SQLite storage: the connection, migrations and the repositories that return core models."""
+"""Storage: the repositories that return core models, over either backend's database."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from storage.schedules import ScheduleRepository
 from storage.session_messages import SessionMessageRepository
 from storage.sessions import SessionRepository
 from storage.sql import Database
+from storage.sqlite import Database as SqliteDatabase
 
 
 @dataclass
@@ -38,7 +39,12 @@ class Storage:
 
     @classmethod
     def at(cls, path: Path | str) -> Storage:
-        db = Database(path)
+        """Storage in the SQLite file at `path`."""
+        return cls.over(SqliteDatabase(path))
+
+    @classmethod
+    def over(cls, db: Database) -> Storage:
+        """Every repository over `db`, whichever backend it is."""
         outbox = OutboxRepository(db)
         return cls(
             db=db,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import aiosqlite
-
 from core.cohorts.model import (
     Cohort,
     CohortMember,
@@ -19,13 +17,13 @@ from core.cohorts.model import (
 )
 from core.groups import name_key
 from core.models import CareerStage
-from storage.convert import from_db_time, require_time, to_db_time
-from storage.sql import Database
+from storage.convert import from_db_time, require_time, to_db_time, unique_names
+from storage.sql import Database, Row
 
 ANSWERS = ("career_stage", "timezone", "hours", "institution", "focus")
 
 
-def _cohort(row: aiosqlite.Row) -> Cohort:
+def _cohort(row: Row) -> Cohort:
     return Cohort(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -40,7 +38,7 @@ def _cohort(row: aiosqlite.Row) -> Cohort:
     )
 
 
-def _member(row: aiosqlite.Row) -> CohortMember:
+def _member(row: Row) -> CohortMember:
     return CohortMember(
         cohort_id=row["cohort_id"],
         user_id=row["user_id"],
@@ -70,12 +68,21 @@ class CohortRepository:
         created_by: int,
         now: datetime,
     ) -> Cohort:
-        """Raises `sqlite3.IntegrityError` when the guild has a cohort of that name (any case)."""
-        cohort_id = await self.db.insert(
-            "INSERT INTO cohorts (guild_id, name, name_key, group_size, mix, created_by,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (guild_id, name, name_key(name), group_size, mix.value, created_by, to_db_time(now)),
-        )
+        """Raises `DuplicateName` when the guild has a cohort of that name (any case)."""
+        with unique_names():
+            cohort_id = await self.db.insert(
+                "INSERT INTO cohorts (guild_id, name, name_key, group_size, mix, created_by,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    guild_id,
+                    name,
+                    name_key(name),
+                    group_size,
+                    mix.value,
+                    created_by,
+                    to_db_time(now),
+                ),
+            )
         cohort = await self.get(cohort_id)
         assert cohort is not None
         return cohort
@@ -108,11 +115,11 @@ class CohortRepository:
     async def close(self, cohort_id: int) -> bool:
         """Stop sign-ups; False if the cohort was not open."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "UPDATE cohorts SET status = 'closed' WHERE id = ? AND status = 'open'",
                 (cohort_id,),
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     # -- sign-ups ----------------------------------------------------------------------------
 
@@ -126,17 +133,16 @@ class CohortRepository:
             raise ValueError(f"unknown answers: {sorted(unknown)}")
         values = tuple(answers.get(name) for name in ANSWERS)
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT status FROM cohorts WHERE id = ?", (cohort_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            row = await conn.fetch_one("SELECT status FROM cohorts WHERE id = ?", (cohort_id,))
             if row is None or row[0] == CohortStatus.FORMED.value:
                 return None
-            async with conn.execute(
-                "SELECT 1 FROM cohort_members WHERE cohort_id = ? AND user_id = ?",
-                (cohort_id, user_id),
-            ) as cursor:
-                existed = await cursor.fetchone() is not None
+            existed = (
+                await conn.fetch_one(
+                    "SELECT 1 FROM cohort_members WHERE cohort_id = ? AND user_id = ?",
+                    (cohort_id, user_id),
+                )
+                is not None
+            )
             await conn.execute(
                 "INSERT INTO cohort_members (cohort_id, user_id, career_stage, timezone, hours,"
                 " institution, focus, joined_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -209,11 +215,11 @@ class CohortRepository:
         """Write the whole plan, and freeze the cohort's answers, in one transaction. False
         when the cohort already has a plan (a second press, or another moderator's)."""
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT 1 FROM cohort_plans WHERE cohort_id = ?", (cohort_id,)
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    return False
+            if (
+                await conn.fetch_one("SELECT 1 FROM cohort_plans WHERE cohort_id = ?", (cohort_id,))
+                is not None
+            ):
+                return False
             await conn.execute(
                 "INSERT INTO cohort_plans (cohort_id, proposal_id, started_by, channel_id,"
                 " started_at) VALUES (?, ?, ?, ?, ?)",
@@ -282,12 +288,12 @@ class CohortRepository:
     async def finish_plan(self, cohort_id: int, now: datetime) -> bool:
         """Mark the plan done; False if it already was (so only one caller announces it)."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "UPDATE cohort_plans SET finished_at = ? WHERE cohort_id = ?"
                 " AND finished_at IS NULL",
                 (to_db_time(now), cohort_id),
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     async def group_ids(self, cohort_id: int) -> list[int]:
         """The groups created from the cohort, in order."""

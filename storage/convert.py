@@ -1,8 +1,22 @@
-"""Conversions between SQLite columns and domain values."""
+"""Conversions between database columns and domain values, the same on every backend."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+
+from core.errors import DuplicateName
+from storage.sql import UniqueViolation
+
+
+@contextmanager
+def unique_names() -> Iterator[None]:
+    """A unique-constraint failure here means a name is taken."""
+    try:
+        yield
+    except UniqueViolation as error:
+        raise DuplicateName(str(error)) from error
 
 
 def to_db_time(value: datetime | None) -> str | None:

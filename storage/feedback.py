@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-
-import aiosqlite
 
 from core.feedback import (
     DETAIL_FIELDS,
@@ -26,10 +23,10 @@ from core.feedback import (
 from core.outbox import Outgoing
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.outbox import OutboxRepository
-from storage.sql import Database
+from storage.sql import Database, Row, SyncTx
 
 
-def _request(row: aiosqlite.Row) -> FeedbackRequest:
+def _request(row: Row) -> FeedbackRequest:
     return FeedbackRequest(
         session_id=row["session_id"],
         group_id=row["group_id"],
@@ -43,7 +40,7 @@ def _request(row: aiosqlite.Row) -> FeedbackRequest:
     )
 
 
-def _response(row: aiosqlite.Row) -> FeedbackResponse:
+def _response(row: Row) -> FeedbackResponse:
     return FeedbackResponse(
         session_id=row["session_id"],
         user_id=row["user_id"],
@@ -59,7 +56,7 @@ def _response(row: aiosqlite.Row) -> FeedbackResponse:
     )
 
 
-def _step(row: aiosqlite.Row) -> NextStep:
+def _step(row: Row) -> NextStep:
     return NextStep(
         id=row["id"],
         session_id=row["session_id"],
@@ -72,7 +69,7 @@ def _step(row: aiosqlite.Row) -> NextStep:
     )
 
 
-def _poll(row: aiosqlite.Row) -> Poll:
+def _poll(row: Row) -> Poll:
     return Poll(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -106,8 +103,8 @@ class FeedbackRepository:
         remind_at: datetime,
     ) -> FeedbackRequest:
         await self.db.execute(
-            "INSERT OR IGNORE INTO feedback_requests (session_id, group_id, opened_at, closes_at,"
-            " remind_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO feedback_requests (session_id, group_id, opened_at, closes_at,"
+            " remind_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
                 session_id,
                 group_id,
@@ -142,12 +139,14 @@ class FeedbackRepository:
         """Record the reminder as sent and write the outbox rows that send it, in one
         transaction; False (and nothing written) when it was recorded before."""
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "UPDATE feedback_requests SET reminded_at = ?"
-                " WHERE session_id = ? AND reminded_at IS NULL",
-                (to_db_time(now), session_id),
-            ) as cursor:
-                claimed = cursor.rowcount > 0
+            claimed = (
+                await conn.execute(
+                    "UPDATE feedback_requests SET reminded_at = ?"
+                    " WHERE session_id = ? AND reminded_at IS NULL",
+                    (to_db_time(now), session_id),
+                )
+                > 0
+            )
             if claimed:
                 await self.outbox.insert(conn, effects, now)
         return claimed
@@ -162,21 +161,17 @@ class FeedbackRepository:
 
     async def reminder_misses(self, session_id: int) -> list[int]:
         rows = await self.db.fetch_all(
-            "SELECT user_id FROM feedback_reminder_misses WHERE session_id = ? ORDER BY rowid",
+            "SELECT user_id FROM feedback_reminder_misses WHERE session_id = ? ORDER BY user_id",
             (session_id,),
         )
         return [int(row[0]) for row in rows]
 
     async def close(self, session_id: int, now: datetime) -> bool:
-        async with (
-            self.db.transaction() as conn,
-            conn.execute(
-                "UPDATE feedback_requests SET closed_at = ?"
-                " WHERE session_id = ? AND closed_at IS NULL",
-                (to_db_time(now), session_id),
-            ) as cursor,
-        ):
-            return cursor.rowcount > 0
+        changed = await self.db.execute(
+            "UPDATE feedback_requests SET closed_at = ? WHERE session_id = ? AND closed_at IS NULL",
+            (to_db_time(now), session_id),
+        )
+        return changed > 0
 
     # -- attendees and responses ------------------------------------------------------------
 
@@ -215,11 +210,11 @@ class FeedbackRepository:
         this is their first). Runs on the writer's thread: a burst of clicks shares commits."""
         at = to_db_time(now)
 
-        def work(conn: sqlite3.Connection) -> int | None:
-            row = conn.execute(
+        def work(conn: SyncTx) -> int | None:
+            row = conn.fetch_one(
                 "SELECT rating FROM feedback WHERE session_id = ? AND user_id = ?",
                 (session_id, user_id),
-            ).fetchone()
+            )
             conn.execute(
                 "INSERT INTO feedback (session_id, user_id, rating, submitted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, user_id) DO UPDATE SET"
@@ -247,7 +242,7 @@ class FeedbackRepository:
         lines = next_step_lines(details.next_steps)
         at = to_db_time(now)
 
-        def work(conn: sqlite3.Connection) -> list[int]:
+        def work(conn: SyncTx) -> list[int]:
             conn.execute(
                 "INSERT INTO feedback (session_id, user_id, resources, referrals, next_steps,"
                 " comments, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -267,11 +262,11 @@ class FeedbackRepository:
             )
             existing = [
                 (int(row[0]), str(row[1]), StepStatus(row[2]))
-                for row in conn.execute(
+                for row in conn.fetch_all(
                     "SELECT id, text, status FROM next_steps WHERE session_id = ? AND owner_id = ?"
                     " ORDER BY id",
                     (session_id, user_id),
-                ).fetchall()
+                )
             ]
             changes = plan_step_changes(existing, lines)
             conn.executemany(
@@ -283,12 +278,11 @@ class FeedbackRepository:
                 if step_id not in changes.delete
             }
             for text in changes.add:
-                cursor = conn.execute(
+                ids_by_key[step_key(text)] = conn.insert(
                     "INSERT INTO next_steps (session_id, group_id, owner_id, text, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?) RETURNING id",
                     (session_id, group_id, user_id, text, at),
                 )
-                ids_by_key[step_key(text)] = int(cursor.lastrowid or 0)
             conn.execute(
                 "DELETE FROM feedback_drafts WHERE session_id = ? AND user_id = ?",
                 (session_id, user_id),

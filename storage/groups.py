@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
-from core.groups import name_key
+from core.groups import name_key, next_leader
 from core.models import Group, Membership
-from storage.convert import from_db_time, require_time, to_db_time
-from storage.sql import Database
+from storage.convert import from_db_time, require_time, to_db_time, unique_names
+from storage.sql import Database, Row, Tx, placeholders
 
 
-def _group(row: aiosqlite.Row) -> Group:
+def _group(row: Row) -> Group:
     data: dict[str, Any] = dict(row)
     data.pop("name_key", None)
     data["created_at"] = require_time(data["created_at"])
@@ -23,7 +20,7 @@ def _group(row: aiosqlite.Row) -> Group:
     return Group.model_validate(data)
 
 
-def _membership(row: aiosqlite.Row) -> Membership:
+def _membership(row: Row) -> Membership:
     return Membership(
         group_id=row["group_id"],
         user_id=row["user_id"],
@@ -51,34 +48,36 @@ class GroupRepository:
         created_by: int,
         now: datetime,
     ) -> Group:
-        """The group and its creator as facilitator and member, in one transaction."""
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO groups (guild_id, name, name_key, description, capacity, timezone,"
-                " role_id, category_id, text_channel_id, voice_channel_id, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    guild_id,
-                    name,
-                    name_key(name),
-                    description,
-                    capacity,
-                    timezone,
-                    role_id,
-                    category_id,
-                    text_channel_id,
-                    voice_channel_id,
-                    created_by,
-                    to_db_time(now),
-                ),
-            )
-            group_id = cursor.lastrowid
-            await conn.execute(
-                "INSERT INTO memberships (group_id, user_id, is_facilitator, joined_at)"
-                " VALUES (?, ?, 1, ?)",
-                (group_id, created_by, to_db_time(now)),
-            )
-        group = await self.get(int(group_id or 0))
+        """The group and its creator as facilitator and member, in one transaction. Raises
+        `DuplicateName` when the guild has a group of that name (any case)."""
+        with unique_names():
+            async with self.db.transaction() as conn:
+                group_id = await conn.insert(
+                    "INSERT INTO groups (guild_id, name, name_key, description, capacity,"
+                    " timezone, role_id, category_id, text_channel_id, voice_channel_id,"
+                    " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " RETURNING id",
+                    (
+                        guild_id,
+                        name,
+                        name_key(name),
+                        description,
+                        capacity,
+                        timezone,
+                        role_id,
+                        category_id,
+                        text_channel_id,
+                        voice_channel_id,
+                        created_by,
+                        to_db_time(now),
+                    ),
+                )
+                await conn.execute(
+                    "INSERT INTO memberships (group_id, user_id, is_facilitator, joined_at)"
+                    " VALUES (?, ?, 1, ?)",
+                    (group_id, created_by, to_db_time(now)),
+                )
+        group = await self.get(group_id)
         assert group is not None
         return group
 
@@ -88,9 +87,11 @@ class GroupRepository:
 
     async def many(self, group_ids: Iterable[int]) -> dict[int, Group]:
         """The groups with these ids, in one query (start-up loads thousands at once)."""
+        wanted = sorted(set(group_ids))
+        if not wanted:
+            return {}
         rows = await self.db.fetch_all(
-            "SELECT * FROM groups WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted(set(group_ids))),),
+            f"SELECT * FROM groups WHERE id IN ({placeholders(len(wanted))})", wanted
         )
         return {int(row["id"]): _group(row) for row in rows}
 
@@ -155,12 +156,14 @@ class GroupRepository:
         """Who belongs to each of these groups, in one query; a group without members maps
         to an empty set."""
         wanted = sorted(set(group_ids))
+        found: dict[int, set[int]] = {group_id: set() for group_id in wanted}
+        if not wanted:
+            return found
         rows = await self.db.fetch_all(
             "SELECT group_id, user_id FROM memberships"
-            " WHERE group_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(wanted),),
+            f" WHERE group_id IN ({placeholders(len(wanted))})",
+            wanted,
         )
-        found: dict[int, set[int]] = {group_id: set() for group_id in wanted}
         for row in rows:
             found[int(row[0])].add(int(row[1]))
         return found
@@ -177,10 +180,9 @@ class GroupRepository:
         """Add a member unless the group is full; the count and the insert are one transaction,
         so two people clicking at once cannot both take the last seat."""
         async with self.db.transaction() as conn:
-            async with conn.execute(
+            row = await conn.fetch_one(
                 "SELECT COUNT(*) FROM memberships WHERE group_id = ?", (group_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is not None and int(row[0]) >= capacity:
                 return False
             await conn.execute(
@@ -193,8 +195,8 @@ class GroupRepository:
     async def restore_member(self, membership: Membership) -> None:
         """Put back a membership exactly as it was (undoing a removal Discord refused)."""
         await self.db.execute(
-            "INSERT OR IGNORE INTO memberships (group_id, user_id, is_facilitator, joined_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO memberships (group_id, user_id, is_facilitator, joined_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
                 membership.group_id,
                 membership.user_id,
@@ -217,12 +219,14 @@ class GroupRepository:
     async def remove_user_from_guild(self, guild_id: int, user_id: int) -> list[int]:
         """Someone left the server: drop their memberships there. Returns the groups affected."""
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT m.group_id FROM memberships m JOIN groups g ON g.id = m.group_id"
-                " WHERE g.guild_id = ? AND m.user_id = ? ORDER BY m.group_id",
-                (guild_id, user_id),
-            ) as cursor:
-                group_ids = [int(row[0]) for row in await cursor.fetchall()]
+            group_ids = [
+                int(row[0])
+                for row in await conn.fetch_all(
+                    "SELECT m.group_id FROM memberships m JOIN groups g ON g.id = m.group_id"
+                    " WHERE g.guild_id = ? AND m.user_id = ? ORDER BY m.group_id",
+                    (guild_id, user_id),
+                )
+            ]
             for group_id in group_ids:
                 await conn.execute(
                     "DELETE FROM memberships WHERE group_id = ? AND user_id = ?",
@@ -263,18 +267,19 @@ class GroupRepository:
         return [_group(row) for row in rows]
 
 
-async def promote_if_leaderless(conn: aiosqlite.Connection, group_id: int) -> int | None:
-    """Inside the caller's transaction: a group with members but no facilitator gets its
-    longest-standing member as facilitator. Returns who was promoted, if anyone."""
-    async with conn.execute(
-        "SELECT user_id, is_facilitator FROM memberships WHERE group_id = ?"
-        " ORDER BY joined_at, user_id",
+async def promote_if_leaderless(conn: Tx, group_id: int) -> int | None:
+    """Inside the caller's transaction: a group left without a facilitator gets the one
+    `next_leader` names. Returns who was promoted, if anyone."""
+    rows = await conn.fetch_all(
+        "SELECT user_id, is_facilitator, joined_at FROM memberships WHERE group_id = ?",
         (group_id,),
-    ) as cursor:
-        rows = list(await cursor.fetchall())
-    if not rows or any(row["is_facilitator"] for row in rows):
+    )
+    chosen = next_leader(
+        (int(row["user_id"]), bool(row["is_facilitator"]), require_time(row["joined_at"]))
+        for row in rows
+    )
+    if chosen is None:
         return None
-    chosen = int(rows[0]["user_id"])
     await conn.execute(
         "UPDATE memberships SET is_facilitator = 1 WHERE group_id = ? AND user_id = ?",
         (group_id, chosen),

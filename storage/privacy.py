@@ -36,13 +36,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from core.session import SessionState
 from core.stats import count_lines
 from storage.convert import to_db_time
 from storage.groups import promote_if_leaderless
-from storage.sql import Database
+from storage.sql import Database, Row, Tx
 
 DELETED_MENTION = "a deleted member"
 
@@ -316,16 +314,15 @@ class PrivacyRepository:
             erasure = Erasure(anon_id=anon_id)
             changed = erasure.changed
 
-            async with conn.execute(
-                "SELECT g.guild_id, g.id, g.name, g.role_id, g.text_channel_id"
-                " FROM memberships m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ?"
-                " ORDER BY g.id",
-                (user_id,),
-            ) as cursor:
-                erasure.left = [
-                    LeftGroup(int(r[0]), int(r[1]), str(r[2]), r[3], r[4])
-                    for r in await cursor.fetchall()
-                ]
+            erasure.left = [
+                LeftGroup(int(r[0]), int(r[1]), str(r[2]), r[3], r[4])
+                for r in await conn.fetch_all(
+                    "SELECT g.guild_id, g.id, g.name, g.role_id, g.text_channel_id"
+                    " FROM memberships m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ?"
+                    " ORDER BY g.id",
+                    (user_id,),
+                )
+            ]
             tables = (
                 "memberships",
                 "cohort_members",
@@ -346,12 +343,13 @@ class PrivacyRepository:
                 (f'%"member_id":{user_id},%', f'%"member_id":{user_id}}}%'),
             )
 
-            async with conn.execute(
-                "SELECT session_id, resources, referrals, resources_count, referrals_count"
-                " FROM feedback WHERE user_id = ?",
-                (user_id,),
-            ) as cursor:
-                responses = list(await cursor.fetchall())
+            responses = list(
+                await conn.fetch_all(
+                    "SELECT session_id, resources, referrals, resources_count, referrals_count"
+                    " FROM feedback WHERE user_id = ?",
+                    (user_id,),
+                )
+            )
             for row in responses:
                 await conn.execute(
                     "UPDATE feedback SET user_id = ?, resources = '', referrals = '',"
@@ -381,11 +379,12 @@ class PrivacyRepository:
                     (anon_id, user_id),
                 )
 
-            async with conn.execute(
-                "SELECT id, state FROM sessions WHERE ended_at IS NOT NULL AND state LIKE ?",
-                (f"%{user_id}%",),
-            ) as cursor:
-                states = list(await cursor.fetchall())
+            states = list(
+                await conn.fetch_all(
+                    "SELECT id, state FROM sessions WHERE ended_at IS NOT NULL AND state LIKE ?",
+                    (f"%{user_id}%",),
+                )
+            )
             pattern = mentions(user_id)
             scrubbed = 0
             for row in states:
@@ -401,10 +400,11 @@ class PrivacyRepository:
             changed["audit_log.actor_id"] = await _count(
                 conn, "UPDATE audit_log SET actor_id = ? WHERE actor_id = ?", (anon_id, user_id)
             )
-            async with conn.execute(
-                "SELECT id, detail FROM audit_log WHERE detail LIKE ?", (f"%{user_id}%",)
-            ) as cursor:
-                details = list(await cursor.fetchall())
+            details = list(
+                await conn.fetch_all(
+                    "SELECT id, detail FROM audit_log WHERE detail LIKE ?", (f"%{user_id}%",)
+                )
+            )
             edited = 0
             for row in details:
                 text = pattern.sub(DELETED_MENTION, row["detail"])
@@ -422,26 +422,26 @@ class PrivacyRepository:
         return erasure
 
 
-async def _new_anon_id(conn: aiosqlite.Connection, now: str) -> int:
+async def _new_anon_id(conn: Tx, now: str) -> int:
     while True:
         anon_id = -(secrets.randbits(62) + 1)
-        async with conn.execute(
-            "INSERT OR IGNORE INTO erasures (anon_id, erased_at) VALUES (?, ?)", (anon_id, now)
-        ) as cursor:
-            if cursor.rowcount == 1:
-                return anon_id
+        added = await conn.execute(
+            "INSERT INTO erasures (anon_id, erased_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (anon_id, now),
+        )
+        if added == 1:
+            return anon_id
 
 
-async def _count(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]) -> int:
-    async with conn.execute(sql, params) as cursor:
-        return max(cursor.rowcount, 0)
+async def _count(conn: Tx, sql: str, params: tuple[object, ...]) -> int:
+    return max(await conn.execute(sql, params), 0)
 
 
 def _kept_count(stored: int | None, text: str) -> int:
     return int(stored) if stored is not None else count_lines(text)
 
 
-def _plain(row: aiosqlite.Row, drop: Iterable[str] = ()) -> dict[str, Any]:
+def _plain(row: Row, drop: Iterable[str] = ()) -> dict[str, Any]:
     skipped = set(drop)
     return {
         key: (str(value) if key.endswith("_id") and isinstance(value, int) else value)
@@ -450,7 +450,7 @@ def _plain(row: aiosqlite.Row, drop: Iterable[str] = ()) -> dict[str, Any]:
     }
 
 
-def _rows(rows: Iterable[aiosqlite.Row], booleans: Iterable[str] = ()) -> list[dict[str, Any]]:
+def _rows(rows: Iterable[Row], booleans: Iterable[str] = ()) -> list[dict[str, Any]]:
     flags = set(booleans)
     found = []
     for row in rows:
@@ -461,7 +461,7 @@ def _rows(rows: Iterable[aiosqlite.Row], booleans: Iterable[str] = ()) -> list[d
     return found
 
 
-def _poll_json(row: aiosqlite.Row) -> dict[str, Any]:
+def _poll_json(row: Row) -> dict[str, Any]:
     return {
         "options": json.loads(row["options"]),
         "results": json.loads(row["results"]) if row["results"] else None,

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from core.models import CareerStage, Profile
 from storage.convert import require_time, to_db_time
-from storage.sql import Database
+from storage.sql import Database, Row
 
 _FIELDS = ("career_stage", "institution", "timezone", "focus", "hours")
 
@@ -52,7 +50,7 @@ class ProfileRepository:
         return profile
 
 
-def _profile(row: aiosqlite.Row) -> Profile:
+def _profile(row: Row) -> Profile:
     return Profile(
         user_id=row["user_id"],
         career_stage=CareerStage(row["career_stage"]) if row["career_stage"] else None,

@@ -63,10 +63,9 @@ class ReportRepository:
                 " ON CONFLICT (guild_id) DO NOTHING",
                 (guild_id, secrets.token_bytes(KEY_BYTES), to_db_time(now)),
             )
-            async with conn.execute(
+            stored = await conn.fetch_one(
                 "SELECT pseudonym_key FROM guild_secrets WHERE guild_id = ?", (guild_id,)
-            ) as cursor:
-                stored = await cursor.fetchone()
+            )
         assert stored is not None
         return bytes(stored[0])
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 
-import aiosqlite
-
 from core.outbox import Outgoing
 from core.schedule import Recurrence, Schedule
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.outbox import OutboxRepository
-from storage.sql import Database
+from storage.sql import Database, Row, Tx
 
 
-def _schedule(row: aiosqlite.Row) -> Schedule:
+def _schedule(row: Row) -> Schedule:
     recurrence = Recurrence(
         weekday=row["weekday"],
         local_time=time.fromisoformat(row["local_time"]),
@@ -147,15 +145,14 @@ class ScheduleRepository:
     ) -> None:
         """Skip the meeting at `starts_at`, writing `effects` (the event's replacement) with it."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            added = await conn.execute(
                 "INSERT INTO schedule_skips (group_id, starts_at) VALUES (?, ?)"
                 " ON CONFLICT DO NOTHING",
                 (group_id, _instant(starts_at)),
             )
-            if cursor.rowcount:
+            if added:
                 await _changed(conn, group_id)
                 await _insert(self.outbox, conn, effects, now)
-            await cursor.close()
 
     async def skipped(self, group_id: int) -> frozenset[datetime]:
         rows = await self.db.fetch_all(
@@ -186,14 +183,13 @@ class ScheduleRepository:
         claimed: set[str] = set()
         async with self.db.transaction() as conn:
             for kind in kinds:
-                cursor = await conn.execute(
+                added = await conn.execute(
                     "INSERT INTO schedule_reminders (group_id, starts_at, kind, sent_at)"
                     " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (group_id, _instant(starts_at), kind, _instant(now)),
                 )
-                if cursor.rowcount:
+                if added:
                     claimed.add(kind)
-                await cursor.close()
             if post is not None and post[0] in claimed:
                 await self.outbox.insert(conn, [post[1]], now)
         return frozenset(claimed)
@@ -223,7 +219,7 @@ class ScheduleRepository:
 
 async def _insert(
     outbox: OutboxRepository,
-    conn: aiosqlite.Connection,
+    conn: Tx,
     effects: Sequence[Outgoing],
     now: datetime | None,
 ) -> None:
@@ -234,7 +230,7 @@ async def _insert(
     await outbox.insert(conn, effects, now)
 
 
-async def _changed(conn: aiosqlite.Connection, group_id: int) -> None:
+async def _changed(conn: Tx, group_id: int) -> None:
     """Inside the change's own transaction: raise the calendar's SEQUENCE."""
     await conn.execute(
         "INSERT INTO calendar_sequences (group_id, sequence) VALUES (?, 1)"

@@ -26,8 +26,8 @@ class SessionMessageRepository:
         if kind not in KINDS:
             raise ValueError(f"unknown kind of session message: {kind!r}")
         await self.db.execute(
-            "INSERT OR IGNORE INTO session_messages (session_id, channel_id, message_id, kind)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO session_messages (session_id, channel_id, message_id, kind)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (session_id, channel_id, message_id, kind),
         )
 

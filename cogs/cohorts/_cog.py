@@ -7,7 +7,6 @@ import hashlib
 import io
 import logging
 import re
-import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -53,7 +52,7 @@ from core.cohorts import (
     min_members,
 )
 from core.cohorts.model import CohortMember
-from core.errors import UserError
+from core.errors import DuplicateName, UserError
 from core.models import CareerStage
 from core.schedule import DEFAULT_DURATION_MINUTES
 from core.schedule.recurrence import check_duration
@@ -276,7 +275,7 @@ class CohortsCog(commands.Cog):
                 created_by=member.id,
                 now=self.bot.clock(),
             )
-        except sqlite3.IntegrityError:
+        except DuplicateName:
             raise UserError(f"There is already a cohort called **{clean}** here.") from None
         message = await channel.send(
             signup_text(cohort), view=signup_view(cohort.id), allowed_mentions=NO_PINGS

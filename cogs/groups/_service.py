@@ -3,7 +3,6 @@ features (cohorts) call these too, so a group is made one way only."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,7 @@ import discord
 from cogs.common.access import require_bot_permissions
 from cogs.groups._channels import GroupResources, create_resources
 from core import groups as rules
-from core.errors import UserError
+from core.errors import DuplicateName, UserError
 from core.models import Group
 from core.timeparse import parse_timezone
 
@@ -81,7 +80,7 @@ async def create_group(
                 await thing.delete(reason="group could not be saved")
             except discord.HTTPException:
                 continue
-        if isinstance(error, sqlite3.IntegrityError):
+        if isinstance(error, DuplicateName):
             # Someone created a group of the same name a moment earlier.
             raise UserError(f"There is already a group called **{new.name}** here.") from None
         raise

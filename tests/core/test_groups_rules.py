@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from core import groups as rules
 from core.errors import UserError
+from core.groups import next_leader
 
 
 def test_name_key_ignores_case_and_spacing() -> None:
@@ -99,3 +102,33 @@ def test_channel_slug_is_always_a_valid_channel_name(name: str) -> None:
 def test_a_long_slug_is_cut_without_a_trailing_hyphen() -> None:
     assert rules.channel_slug("a" * 89 + " b") == "a" * 89
     assert len(rules.channel_slug("word " * 40)) <= 90
+
+
+def _at(minute: int) -> datetime:
+    return datetime(2026, 3, 1, 12, minute, tzinfo=UTC)
+
+
+def test_next_leader_is_nobody_while_a_facilitator_remains_or_nobody_is_left() -> None:
+    assert next_leader([]) is None
+    assert next_leader([(1, False, _at(0)), (2, True, _at(5))]) is None
+
+
+def test_next_leader_is_the_longest_standing_member_lower_id_on_a_tie() -> None:
+    assert next_leader([(9, False, _at(3)), (4, False, _at(1)), (7, False, _at(2))]) == 4
+    assert next_leader([(9, False, _at(1)), (4, False, _at(1))]) == 4
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 10**6), st.booleans(), st.integers(0, 59)),
+        unique_by=lambda member: member[0],
+    )
+)
+def test_next_leader_is_a_member_who_joined_first(raw: list[tuple[int, bool, int]]) -> None:
+    members = [(user_id, lead, _at(minute)) for user_id, lead, minute in raw]
+    chosen = next_leader(members)
+    if not members or any(lead for _, lead, _ in members):
+        assert chosen is None
+        return
+    first = min(joined for _, _, joined in members)
+    assert chosen in {user_id for user_id, _, joined in members if joined == first}
