@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import UserError
+from core.errors import StaleSession, UserError
 from core.outbox import Outgoing
+from core.shards import ShardSet
 from core.session import (
     Due,
     End,
@@ -245,3 +246,89 @@ async def test_a_state_and_its_rows_are_saved_together(storage: Storage) -> None
     assert ANNOUNCE in kinds and PANEL in kinds
     row = await storage.sessions.get(state.session_id)
     assert row is not None and row.state == moved
+
+
+async def test_a_save_over_a_stale_version_writes_nothing(storage: Storage) -> None:
+    group_id = await make_group(storage)
+    state = await create_session(storage, group_id)
+    # A second process sharing the database adopts the same live session.
+    other = Storage.over(storage.db)
+    [adopted] = await other.sessions.live()
+    assert adopted.version == 1 == storage.sessions.version(state.session_id)
+    where = Where(state.session_id, group_id, 10, 555, 556)
+    at = NOW + timedelta(minutes=4)
+
+    moved, effects = apply(adopted.state, Due(), at)
+    await other.sessions.save_state(moved, rows(where, effects))
+    announced = await storage.outbox.pending(where.scope())
+
+    # This process still holds version 1: its own copy of the same deadline is refused whole.
+    mine, mine_effects = apply(state, Due(), at)
+    with pytest.raises(StaleSession):
+        await storage.sessions.save_state(mine, rows(where, mine_effects))
+    assert await storage.outbox.pending(where.scope()) == announced
+    row = await storage.sessions.get(state.session_id)
+    assert row is not None and row.version == 2 and row.state == moved
+    # Until it reloads, every save of it is refused (its copy is stale, not just its number).
+    with pytest.raises(StaleSession):
+        await storage.sessions.save_state(mine)
+    # Nor can it end the session over the newer state.
+    ended, _ = apply(state, End(), at)
+    with pytest.raises(StaleSession):
+        await storage.sessions.finish(ended, group_id, {}, at)
+    assert await storage.feedback.request(state.session_id) is None
+
+    fresh = await storage.sessions.reload(state.session_id)
+    assert fresh is not None and fresh.state == moved
+    later, _ = apply(fresh.state, Next(ANA, is_facilitator=True), at + timedelta(seconds=5))
+    await storage.sessions.save_state(later)
+    assert storage.sessions.version(state.session_id) == 3
+    with pytest.raises(StaleSession):
+        await other.sessions.save_state(later)
+
+
+async def test_reading_a_session_does_not_adopt_its_version(storage: Storage) -> None:
+    group_id = await make_group(storage)
+    state = await create_session(storage, group_id)
+    other = Storage.over(storage.db)
+    [adopted] = await other.sessions.live()
+    moved, _ = apply(adopted.state, Next(ANA, is_facilitator=True), NOW + timedelta(seconds=9))
+    await other.sessions.save_state(moved)
+    # A plain read (a report, a panel) must not let the stale copy be saved over the new one.
+    assert (await storage.sessions.get(state.session_id)) is not None
+    with pytest.raises(StaleSession):
+        await storage.sessions.save_state(state)
+
+
+async def test_live_sessions_of_a_shard_set(storage: Storage) -> None:
+    on_shard = {0: 4 << 22, 1: 5 << 22}  # (id >> 22) % 2
+    ids = {}
+    for shard, guild_id in on_shard.items():
+        group = await storage.groups.create(
+            guild_id=guild_id,
+            name=f"Circle {shard}",
+            description="",
+            capacity=6,
+            timezone=None,
+            role_id=None,
+            category_id=None,
+            text_channel_id=None,
+            voice_channel_id=None,
+            created_by=ANA,
+            now=NOW,
+        )
+        config = default_config("hotseat", turn_minutes=4, order="joined")
+
+        def build(session_id: int) -> tuple[SessionState, list[Outgoing]]:
+            return start(session_id, config, [(ANA, NOW)], {}, seed=7, now=NOW)[0], []
+
+        created = await storage.sessions.create(
+            group_id=group.id, guild_id=guild_id, started_by=ANA, now=NOW, build=build
+        )
+        ids[shard] = created.session_id
+    assert [r.id for r in await storage.sessions.live(ShardSet.of(2, [0]))] == [ids[0]]
+    assert [r.id for r in await storage.sessions.live(ShardSet.of(2, [1]))] == [ids[1]]
+    assert sorted(r.id for r in await storage.sessions.live(ShardSet.of(2))) == sorted(
+        ids.values()
+    )
+    assert [r.id for r in await storage.sessions.live(ShardSet.of(4, [1, 3]))] == [ids[1]]
