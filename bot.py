@@ -13,12 +13,19 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import discord
 from discord.ext import commands
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from cogs.common.errors import MastermindTree
 from cogs.common.forms import OpenForms
@@ -27,6 +34,7 @@ from core.hooks import Hook, HookRegistry
 from core.models import Group
 from core.session import Announce, SessionState
 from core.session.service import SessionService
+from core.shards import ShardSet
 from core.timers import TimerService
 from storage import Storage
 
@@ -105,6 +113,36 @@ class Settings(BaseSettings):
     dev_guild: int | None = None
     log_level: str = "INFO"
     application_id: int | None = None
+    shard_count: int | None = None
+    """How many shards the bot runs in all (`MASTERMIND_SHARD_COUNT`); unset, one."""
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
+    """The shards this process connects (`MASTERMIND_SHARD_IDS=0,1`); unset, all of them."""
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shard_ids(cls, value: object) -> object:
+        """`0,1` (or `0 1`) from the environment; a list as it is."""
+        if isinstance(value, str):
+            parts = value.replace(",", " ").split()
+            return [part.strip() for part in parts] or None
+        return value
+
+    @model_validator(mode="after")
+    def _check_shards(self) -> Settings:
+        if self.shard_ids is not None and self.shard_count is None:
+            raise ValueError(
+                "MASTERMIND_SHARD_IDS needs MASTERMIND_SHARD_COUNT (the total number of shards)"
+            )
+        if self.shard_count is not None:
+            try:
+                ShardSet.of(self.shard_count, self.shard_ids)
+            except ValueError as error:
+                raise ValueError(f"MASTERMIND_SHARD_COUNT/MASTERMIND_SHARD_IDS: {error}") from None
+        return self
+
+    def shard_set(self) -> ShardSet:
+        """The shards this process runs (every one when nothing is set)."""
+        return ShardSet.of(self.shard_count or 1, self.shard_ids)
 
 
 def intents() -> discord.Intents:
@@ -121,9 +159,16 @@ def intents() -> discord.Intents:
     return wanted
 
 
-class MastermindBot(commands.Bot):
+class MastermindBot(commands.AutoShardedBot):
+    """The bot, always sharded: unset settings are one shard, which is one gateway connection
+    as a plain bot has; with settings it connects exactly the shards this process runs."""
+
     def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.shard_set = settings.shard_set()
+        """The shards whose guilds this process runs: what it re-arms and delivers."""
         super().__init__(
+            shard_count=self.shard_set.count,
+            shard_ids=list(self.shard_set.ids),
             command_prefix=commands.when_mentioned,
             intents=intents(),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -275,6 +320,16 @@ def _application_id_from_token(token: str) -> str | None:
     return decoded if decoded.isdigit() else None
 
 
+def _settings_problem(error: ValidationError) -> str:
+    """What is wrong with the environment, on one line."""
+    problems = []
+    for detail in error.errors():
+        message = str(detail.get("msg", "")).removeprefix("Value error, ")
+        where = ".".join(str(part) for part in detail.get("loc", ()))
+        problems.append(f"{where}: {message}" if where else message)
+    return "; ".join(problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "run"
@@ -286,7 +341,11 @@ def main(argv: list[str] | None = None) -> int:
         from demo import run_demo
 
         return run_demo()
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"invalid settings: {_settings_problem(error)}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

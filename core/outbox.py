@@ -18,6 +18,13 @@ BACKOFF_MAX = 300.0
 GIVE_UP_AFTER = timedelta(hours=24)
 """A row still undelivered this long after it was written is given up: what it says is stale."""
 NONCE_PREFIX = "mm"
+CLAIM_LEASE = timedelta(seconds=60)
+"""How long a process's claim on a row it is delivering holds. Far longer than a delivery
+takes; a row claimed by a process that died is taken over once it runs out."""
+RETENTION = timedelta(days=7)
+"""Finished rows (delivered, failed, dropped) are kept this long, for diagnostics..."""
+PRUNE_EVERY = timedelta(hours=6)
+"""...and the dispatcher forgets older ones this often."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,5 +69,6 @@ class ShardSet:
             (self.count, self.count, *self.ids),
         )
 
+
 EVERY_SHARD = ShardSet(1, (0,))
 """One process running everything (the default)."""

@@ -93,7 +93,9 @@ class OutboxRepository:
             return ids
         async with self.db.transaction() as conn:
             for item in items:
-                ids.append(await conn.insert(OUTBOX_INSERT + " RETURNING id", outbox_values(item, now)))
+                ids.append(
+                    await conn.insert(OUTBOX_INSERT + " RETURNING id", outbox_values(item, now))
+                )
         return ids
 
     # -- reading ----------------------------------------------------------------------------
@@ -141,9 +143,7 @@ class OutboxRepository:
 
     # -- delivery ---------------------------------------------------------------------------
 
-    async def claim(
-        self, row_id: int, owner: str, now: datetime, lease: timedelta
-    ) -> int | None:
+    async def claim(self, row_id: int, owner: str, now: datetime, lease: timedelta) -> int | None:
         """Claim a pending row for `owner` until `now + lease` and count an attempt, before it
         is made (committed first: after a crash the row is known to have been tried, and its
         create is retried with the same nonce). Returns the attempt count, or None when the

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from core.errors import StaleSession
 from core.feedback import REMINDER_AFTER, feedback_closes_at
@@ -319,7 +320,7 @@ class SessionRepository:
         rows = await self.db.fetch_all(
             "SELECT * FROM segments WHERE session_id = ? ORDER BY seq", (session_id,)
         )
-        return [{key: row[key] for key in row.keys()} for row in rows]
+        return [dict(row) for row in rows]
 
     async def record_voice_join(
         self, guild_id: int, user_id: int, channel_id: int, at: datetime
@@ -345,7 +346,7 @@ class SessionRepository:
 
 
 def _session(row: Row) -> SessionRow:
-    data = {key: row[key] for key in row.keys()}
+    data: dict[str, Any] = dict(row)
     return SessionRow(
         id=data["id"],
         group_id=data["group_id"],

@@ -36,9 +36,13 @@ How a feature uses it (the API):
      permission (in the group's channel, or by DM when the bot cannot post there);
    - anything else (a bug): given up and logged, never retried in a loop.
 
-A row is delivered at most once by this process: one worker per scope, and an attempt is
-counted in the database before it is made. After a crash a row that was being delivered is
-delivered again, with the same nonce. `register_collapse(prefix, collapse)` lets a feature
+A row is delivered by one process at a time: one worker per scope in a process, and each
+attempt is a claim in the database first (the attempt counted, the row leased to this
+process for `CLAIM_LEASE`), so a second process sharing the database (the other half of a
+rolling restart) waits for the lease instead of delivering it too. A process delivers only
+its own shards' rows. After a crash a row that was being delivered is taken over when its
+lease runs out and delivered again, with the same nonce. Rows finished more than
+`RETENTION` ago are pruned every `PRUNE_EVERY`. `register_collapse(prefix, collapse)` lets a feature
 drop rows that a later row supersedes before a backlog is delivered (at start-up and after
 an outage); `collapse(scope, rows)` returns the ids to drop.
 """
@@ -48,6 +52,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,7 +63,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from core.outbox import nonce, retry_at
+from core.outbox import CLAIM_LEASE, PRUNE_EVERY, RETENTION, nonce, retry_at
 from storage.outbox import OutboxRow
 
 if TYPE_CHECKING:
@@ -65,6 +72,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TIMER_KIND = "outbox"
+PRUNE_KIND = "outbox.prune"
 
 
 class Wait(Exception):
@@ -106,7 +114,10 @@ class Outbox:
         self._eager: set[str] = set()
         self._noticed: set[int] | None = None
         self._started = False
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        """Who this process is in the claims it makes (unique to this run)."""
         bot.timers.register(TIMER_KIND, self._on_retry_due)
+        bot.timers.register(PRUNE_KIND, self._on_prune_due)
         self.delivered = 0
         """Rows delivered since start-up (the benchmarks read it)."""
 
@@ -133,7 +144,8 @@ class Outbox:
     async def start(self) -> None:
         """At start-up: deliver what was left over, each scope's backlog collapsed first."""
         self._started = True
-        for scope in await self.bot.storage.outbox.pending_scopes():
+        self.bot.timers.schedule(PRUNE_KIND, 0, self.bot.clock())
+        for scope in await self.bot.storage.outbox.pending_scopes(self.bot.shard_set):
             await self._collapse_scope(scope)
             self.kick(scope)
 
@@ -165,11 +177,29 @@ class Outbox:
             await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
 
     async def stop(self) -> None:
+        """Stop delivering and give back the claims still held, so that the process taking
+        over (a rolling restart) need not wait for their leases."""
         for task in list(self._workers.values()):
             task.cancel()
         for task in list(self._workers.values()):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._started:
+            try:
+                await self.bot.storage.outbox.release_claims(self.owner)
+            except Exception:
+                log.exception("could not release this process's outbox claims")
+
+    async def prune(self, now: datetime) -> int:
+        """Forget rows finished more than RETENTION ago."""
+        pruned = await self.bot.storage.outbox.prune(now - RETENTION)
+        if pruned:
+            log.info("outbox: pruned %d finished rows", pruned)
+        return pruned
+
+    async def _on_prune_due(self, _: int, now: datetime) -> None:
+        self.bot.timers.schedule(PRUNE_KIND, 0, now + PRUNE_EVERY)
+        await self.prune(now)
 
     async def _on_retry_due(self, row_id: int, now: datetime) -> None:
         row = await self.bot.storage.outbox.get(row_id)
@@ -228,7 +258,9 @@ class Outbox:
             log.error("outbox row %s: no handler for kind %s", row.id, row.kind)
             await store.failed(row.id, f"no handler for {row.kind}", now)
             return True
-        attempt = await store.claim(row.id)
+        attempt = await store.claim(row.id, self.owner, now, CLAIM_LEASE)
+        if attempt is None:
+            return await self._claimed_elsewhere(row.id, now)
         try:
             message_id = await kind.handler(Delivery(row, attempt))
         except Wait as waiting:
@@ -261,6 +293,18 @@ class Outbox:
         await store.done(row.id, message_id, self.bot.clock())
         self.delivered += 1
         await self._worked_in(row)
+        return True
+
+    async def _claimed_elsewhere(self, row_id: int, now: datetime) -> bool:
+        """The claim failed. Done meanwhile (by another process): go on with the scope. Held
+        by another process: the scope waits, and is looked at again when the lease ends."""
+        row = await self.bot.storage.outbox.get(row_id)
+        if row is None or row.state != "pending":
+            return True
+        if row.lease_until is not None and row.held_by_other(self.owner, now):
+            log.info("outbox row %s is being delivered by %s", row.id, row.claimed_by)
+            self.bot.timers.schedule(TIMER_KIND, row.id, row.lease_until)
+            return False
         return True
 
     # -- reporting a refusal ----------------------------------------------------------------

@@ -8,6 +8,11 @@ session timer, resumes live sessions at start-up and reconciles them with who is
 voice, and collapses a backlog of undelivered rows to what the session needs now
 (`core.session.outbox.collapse`). `SessionsCog` only parses commands and events; the panel's
 buttons and note form call the runner on the bot (`bot.session_runner`).
+
+Several processes may run the same session for a moment (a rolling restart): every save is a
+compare-and-set, so only one of them advances it. The one that loses (`StaleSession`) wrote
+nothing and announces nothing; it reloads the session and re-arms from the stored state.
+At start-up a process adopts only its own shards' sessions.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from cogs.sessions._channel import ChannelKeeper
 from cogs.sessions._panel import announcement, namer, panel_embed, summary_message, warning
 from cogs.sessions._stick import MuteLedger, edit_mute, foreign_mute_changes
 from cogs.sessions._views import NoteModal, panel_view
-from core.errors import UserError
+from core.errors import StaleSession, UserError
 from core.models import Group
 from core.outbox import voice_key
 from core.session import (
@@ -148,6 +153,28 @@ class SessionRunner:
             self._group_cache[session_id] = group
         return group
 
+    async def refresh(self, session_id: int) -> SessionState | None:
+        """Carry on from the stored state: another process advanced (or ended) the session
+        since this one last saved it. Nothing is announced: the effects of that transition
+        are the other process's rows. Returns the live state, or None once it has ended."""
+        row = await self.bot.storage.sessions.reload(session_id)
+        self._panels.pop(session_id, None)
+        self._shown.pop(session_id, None)
+        if row is None or row.ended_at is not None:
+            log.info("session %s ended elsewhere; letting it go", session_id)
+            self.service.forget(session_id)
+            self._group_cache.pop(session_id, None)
+            self.bot.timers.schedule(TIMER_KIND, session_id, None)
+            if row is not None:
+                self._ended[session_id] = row.state
+            return None
+        log.info(
+            "session %s advanced elsewhere; carrying on from version %s", session_id, row.version
+        )
+        self.service.adopt(row.state, row.group_id)
+        self.arm(row.state)
+        return row.state
+
     async def state_of(self, session_id: int) -> SessionState | None:
         """The latest state: live, or as the session ended."""
         live = self.service.get(session_id)
@@ -189,9 +216,15 @@ class SessionRunner:
     ) -> Transition:
         """Apply a command (its effects are committed with it), answer the interaction, then
         let the outbox deliver the effects, in the order the transitions happened."""
-        transition = await self.service.command(
-            session_id, command, self.bot.clock(), where=self.where(group, session_id)
-        )
+        try:
+            transition = await self.service.command(
+                session_id, command, self.bot.clock(), where=self.where(group, session_id)
+            )
+        except StaleSession:
+            await self.refresh(session_id)
+            raise UserError(
+                "The session changed just now; look at the panel and try again."
+            ) from None
         self.arm(transition.state)
         self._group_cache[session_id] = group
         if transition.state.is_ended():
@@ -444,8 +477,8 @@ class SessionRunner:
         try:
             group = await self.group_of(state)
             await self.run(session_id, Due(), group=group)
-        except UserError:
-            log.info("session %s: nothing due", session_id)
+        except UserError as refused:
+            log.info("session %s: nothing due (%s)", session_id, refused.message)
         except Exception:
             # Nothing was saved (the store failed, say): try again shortly rather than leave
             # the session without a timer until the next restart.
@@ -460,7 +493,7 @@ class SessionRunner:
         The groups and their members are loaded for all sessions at once (three queries in
         all, not two per session), and each session is reconciled on its own: one failing
         keeps neither its timer nor the other sessions from being armed."""
-        rows = await self.bot.storage.sessions.live()
+        rows = await self.bot.storage.sessions.live(self.bot.shard_set)
         group_ids = [row.group_id for row in rows]
         groups = await self.bot.storage.groups.many(group_ids)
         members = await self.bot.storage.groups.member_ids(group_ids)
@@ -487,7 +520,7 @@ class SessionRunner:
     async def _release_owed_unmutes(self) -> None:
         """Unmutes waiting for people who are in voice right now go out (the others when
         they next join a voice channel)."""
-        for key in await self.bot.storage.outbox.waiting_keys("voice:"):
+        for key in await self.bot.storage.outbox.waiting_keys("voice:", self.bot.shard_set):
             _, guild_id, user_id = key.split(":")
             guild = self.bot.get_guild(int(guild_id))
             if guild is None:

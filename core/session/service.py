@@ -70,6 +70,12 @@ class SessionService:
         self._live[state.session_id] = state
         self._groups[state.session_id] = group_id
 
+    def forget(self, session_id: int) -> None:
+        """Let go of a session that ended elsewhere (another process ended it)."""
+        self._live.pop(session_id, None)
+        self._groups.pop(session_id, None)
+        self._locks.pop(session_id, None)
+
     def get(self, session_id: int) -> SessionState | None:
         return self._live.get(session_id)
 

@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
 
 from cogs.common.outbox import Delivery, Outbox  # noqa: E402
 from core.session.outbox import KINDS  # noqa: E402
+from core.shards import EVERY_SHARD  # noqa: E402
 from core.timers import TimerService  # noqa: E402
 from storage import Storage  # noqa: E402
 from tests.fault.kill_worker import Worker, say  # noqa: E402
@@ -38,6 +39,7 @@ class Host:
         self.storage = storage
         self.clock = lambda: worker.now
         self.timers = TimerService(self.clock)
+        self.shard_set = EVERY_SHARD
 
 
 class Dispatching(Worker):

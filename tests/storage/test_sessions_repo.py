@@ -11,7 +11,6 @@ import pytest
 
 from core.errors import StaleSession, UserError
 from core.outbox import Outgoing
-from core.shards import ShardSet
 from core.session import (
     Due,
     End,
@@ -23,6 +22,7 @@ from core.session import (
     start,
 )
 from core.session.outbox import ANNOUNCE, FEEDBACK, PANEL, SUMMARY, Where, rows
+from core.shards import ShardSet
 from storage import Storage
 from storage.sql import UniqueViolation
 
@@ -199,7 +199,7 @@ async def test_notes(storage: Storage) -> None:
         (second, CY, None, "insight", "Say no"),
     ]
     assert notes[1].created_at == NOW + timedelta(seconds=5)
-    with pytest.raises(Exception, match="(?i)check constraint"):
+    with pytest.raises(Exception, match=r"(?i)check constraint"):
         await storage.sessions.add_note(state.session_id, BEN, None, "video", "nope", NOW)
     assert len(await storage.sessions.notes(state.session_id)) == 2
     assert await storage.sessions.notes(state.session_id + 1) == []
@@ -317,9 +317,9 @@ async def test_live_sessions_of_a_shard_set(storage: Storage) -> None:
             created_by=ANA,
             now=NOW,
         )
-        config = default_config("hotseat", turn_minutes=4, order="joined")
 
         def build(session_id: int) -> tuple[SessionState, list[Outgoing]]:
+            config = default_config("hotseat", turn_minutes=4, order="joined")
             return start(session_id, config, [(ANA, NOW)], {}, seed=7, now=NOW)[0], []
 
         created = await storage.sessions.create(
@@ -328,7 +328,5 @@ async def test_live_sessions_of_a_shard_set(storage: Storage) -> None:
         ids[shard] = created.session_id
     assert [r.id for r in await storage.sessions.live(ShardSet.of(2, [0]))] == [ids[0]]
     assert [r.id for r in await storage.sessions.live(ShardSet.of(2, [1]))] == [ids[1]]
-    assert sorted(r.id for r in await storage.sessions.live(ShardSet.of(2))) == sorted(
-        ids.values()
-    )
+    assert sorted(r.id for r in await storage.sessions.live(ShardSet.of(2))) == sorted(ids.values())
     assert [r.id for r in await storage.sessions.live(ShardSet.of(4, [1, 3]))] == [ids[1]]
