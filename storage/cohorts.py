@@ -17,6 +17,7 @@ from core.cohorts.model import (
 )
 from core.groups import name_key
 from core.models import CareerStage
+from core.shards import EVERY_SHARD, ShardSet
 from storage.convert import from_db_time, require_time, to_db_time, unique_names
 from storage.sql import Database, Row
 
@@ -261,9 +262,13 @@ class CohortRepository:
             ),
         )
 
-    async def unfinished_plans(self) -> list[int]:
+    async def unfinished_plans(self, shards: ShardSet = EVERY_SHARD) -> list[int]:
+        """Cohorts of `shards`' guilds whose groups are still being created."""
+        where, params = shards.sql("c.guild_id")
         rows = await self.db.fetch_all(
-            "SELECT cohort_id FROM cohort_plans WHERE finished_at IS NULL ORDER BY cohort_id"
+            "SELECT p.cohort_id FROM cohort_plans p JOIN cohorts c ON c.id = p.cohort_id"
+            f" WHERE p.finished_at IS NULL AND {where} ORDER BY p.cohort_id",
+            params,
         )
         return [int(row[0]) for row in rows]
 

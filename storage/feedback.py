@@ -21,6 +21,7 @@ from core.feedback import (
     step_key,
 )
 from core.outbox import Outgoing
+from core.shards import EVERY_SHARD, ShardSet
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.outbox import OutboxRepository
 from storage.sql import Database, Row, SyncTx
@@ -129,8 +130,14 @@ class FeedbackRepository:
         )
         return _request(row) if row else None
 
-    async def open_requests(self) -> list[FeedbackRequest]:
-        rows = await self.db.fetch_all("SELECT * FROM feedback_requests WHERE closed_at IS NULL")
+    async def open_requests(self, shards: ShardSet = EVERY_SHARD) -> list[FeedbackRequest]:
+        """Open requests of `shards`' guilds (of every guild by default)."""
+        where, params = shards.sql("g.guild_id")
+        rows = await self.db.fetch_all(
+            "SELECT r.* FROM feedback_requests r JOIN groups g ON g.id = r.group_id"
+            f" WHERE r.closed_at IS NULL AND {where}",
+            params,
+        )
         return [_request(row) for row in rows]
 
     async def claim_reminder(
@@ -473,8 +480,12 @@ class FeedbackRepository:
         row = await self.db.fetch_one("SELECT * FROM polls WHERE id = ?", (poll_id,))
         return _poll(row) if row else None
 
-    async def open_polls(self) -> list[Poll]:
-        rows = await self.db.fetch_all("SELECT * FROM polls WHERE closed_at IS NULL")
+    async def open_polls(self, shards: ShardSet = EVERY_SHARD) -> list[Poll]:
+        """Open polls of `shards`' guilds (of every guild by default)."""
+        where, params = shards.sql()
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM polls WHERE closed_at IS NULL AND {where}", params
+        )
         return [_poll(row) for row in rows]
 
     async def close_poll(self, poll_id: int, results: dict[str, int], now: datetime) -> None:

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 
 from core.outbox import Outgoing
 from core.schedule import Recurrence, Schedule
+from core.shards import EVERY_SHARD, ShardSet
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.outbox import OutboxRepository
 from storage.sql import Database, Row, Tx
@@ -47,8 +48,12 @@ class ScheduleRepository:
         row = await self.db.fetch_one("SELECT * FROM schedules WHERE group_id = ?", (group_id,))
         return _schedule(row) if row else None
 
-    async def all(self) -> list[Schedule]:
-        rows = await self.db.fetch_all("SELECT * FROM schedules ORDER BY group_id")
+    async def all(self, shards: ShardSet = EVERY_SHARD) -> list[Schedule]:
+        """Every schedule of `shards`' guilds (of every guild by default)."""
+        where, params = shards.sql()
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM schedules WHERE {where} ORDER BY group_id", params
+        )
         return [_schedule(row) for row in rows]
 
     async def by_event(self, event_id: int) -> Schedule | None:

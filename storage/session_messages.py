@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.shards import EVERY_SHARD, ShardSet
 from storage.convert import require_time
 from storage.sql import Database
 
@@ -52,11 +53,15 @@ class SessionMessageRepository:
         )
         return int(row["n"]) if row is not None else 0
 
-    async def pending_tidies(self) -> list[PendingTidy]:
-        """Ended sessions whose messages are still to be tidied (or let go)."""
+    async def pending_tidies(self, shards: ShardSet = EVERY_SHARD) -> list[PendingTidy]:
+        """Ended sessions of `shards`' guilds whose messages are still to be tidied (or let
+        go)."""
+        where, params = shards.sql("s.guild_id")
         rows = await self.db.fetch_all(
             "SELECT DISTINCT s.id, s.guild_id, s.ended_at FROM session_messages m"
-            " JOIN sessions s ON s.id = m.session_id WHERE s.ended_at IS NOT NULL ORDER BY s.id"
+            " JOIN sessions s ON s.id = m.session_id WHERE s.ended_at IS NOT NULL"
+            f" AND {where} ORDER BY s.id",
+            params,
         )
         return [
             PendingTidy(int(row["id"]), int(row["guild_id"]), require_time(row["ended_at"]))

@@ -163,7 +163,7 @@ class CohortsCog(commands.Cog):
         """Carry on with interrupted creations, each as a timer due now: the loop runs them on
         their own, so dozens of channels hold up neither start-up nor the other timers."""
         now = self.bot.clock()
-        for cohort_id in await self.bot.storage.cohorts.unfinished_plans():
+        for cohort_id in await self.bot.storage.cohorts.unfinished_plans(self.bot.shard_set):
             self.bot.timers.schedule(CREATE_KIND, cohort_id, now)
 
     async def _on_create_due(self, cohort_id: int, now: datetime) -> None:

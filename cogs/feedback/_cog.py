@@ -165,11 +165,11 @@ class FeedbackCog(commands.Cog):
         self.bot.timers.schedule(CLOSE, request.session_id, request.closes_at)
 
     async def _rearm_requests(self) -> None:
-        for request in await self.bot.storage.feedback.open_requests():
+        for request in await self.bot.storage.feedback.open_requests(self.bot.shard_set):
             self._arm(request)
 
     async def _rearm_polls(self) -> None:
-        for poll in await self.bot.storage.feedback.open_polls():
+        for poll in await self.bot.storage.feedback.open_polls(self.bot.shard_set):
             self.bot.timers.schedule(POLL, poll.id, poll.closes_at)
 
     async def _refresh_count(self, request: FeedbackRequest, *, closed: bool = False) -> None:

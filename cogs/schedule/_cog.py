@@ -125,7 +125,7 @@ class ScheduleCog(commands.Cog):
         """At start-up: look at every schedule as soon as the timers run, so a missing event
         is made again and a reminder that fell due while the bot was down is handled."""
         now = self.bot.clock()
-        for schedule in await self.bot.storage.schedules.all():
+        for schedule in await self.bot.storage.schedules.all(self.bot.shard_set):
             self.bot.timers.schedule(TIMER_KIND, schedule.group_id, now)
 
     async def _info(self, group: Group, now: datetime) -> list[tuple[str, str]]:

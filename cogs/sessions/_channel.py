@@ -171,7 +171,7 @@ class ChannelKeeper:
 
     async def rearm(self) -> None:
         """At start-up: every tidy still to do, due when it was (overdue ones run at once)."""
-        for pending in await self.bot.storage.session_messages.pending_tidies():
+        for pending in await self.bot.storage.session_messages.pending_tidies(self.bot.shard_set):
             self.bot.timers.schedule(TIDY_KIND, pending.session_id, pending.ended_at + TIDY_DELAY)
 
     async def _on_tidy_due(self, session_id: int, now: datetime) -> None:
