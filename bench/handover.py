@@ -97,6 +97,8 @@ async def measure(count: int, window: float, lead: float, folder: Path) -> dict[
             states.append((group_id, state))
             deadlines[state.session_id] = deadline
         await insert_sessions(storage.db, states)
+        # Loaded as start-up loads them, so the store holds each session's version.
+        await storage.sessions.live()
         for group_id, state in states:
             service.adopt(state, group_id)
             timers.schedule(KIND, state.session_id, state.next_due())
