@@ -1,10 +1,13 @@
 """What a shard process re-arms at start-up is its own shards' guilds only: schedules,
-feedback requests and polls, and the tidies of ended sessions, filtered in SQL."""
+feedback requests and polls, cohorts whose groups are being created, and the tidies of ended
+sessions, filtered in SQL."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
+from core.cohorts import Applicant, Mix, form_groups
+from core.models import CareerStage
 from core.schedule import Recurrence
 from core.shards import ShardSet
 from storage import Storage
@@ -70,3 +73,38 @@ async def test_each_shard_rearms_only_its_own_guilds(storage: Storage) -> None: 
     assert len(await storage.feedback.open_requests(both)) == 2
     assert len(await storage.feedback.open_polls()) == 2
     assert len(await storage.session_messages.pending_tidies()) == 2
+
+
+async def test_each_shard_carries_on_only_its_own_cohort_creations(
+    storage: Storage,  # noqa: F811
+) -> None:
+    proposal = form_groups(
+        [
+            Applicant(
+                user_id=u, stage=CareerStage.TRAINEE, timezone="UTC", hours=(time(8), time(18))
+            )
+            for u in range(1, 9)
+        ],
+        group_size=4,
+        duration_minutes=60,
+        mix=Mix.MIXED,
+        reference=NOW,
+    )
+    cohorts = {}
+    for shard, guild_id in GUILDS.items():
+        cohort = await storage.cohorts.create(
+            guild_id=guild_id, name="Spring", group_size=4, mix=Mix.MIXED, created_by=9, now=NOW
+        )
+        stored = await storage.cohorts.add_proposal(cohort.id, "f", proposal, 9, NOW)
+        await storage.cohorts.start_plan(
+            cohort_id=cohort.id,
+            proposal_id=stored.id,
+            names=[f"Spring {shard}a", f"Spring {shard}b"],
+            started_by=9,
+            channel_id=None,
+            now=NOW,
+        )
+        cohorts[shard] = cohort.id
+    for shard in GUILDS:
+        assert await storage.cohorts.unfinished_plans(ShardSet.of(2, [shard])) == [cohorts[shard]]
+    assert await storage.cohorts.unfinished_plans() == sorted(cohorts.values())
