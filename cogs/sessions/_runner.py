@@ -67,6 +67,7 @@ from core.session.outbox import (
 )
 from core.session.reconcile import reconcile_commands
 from core.session.service import Transition
+from storage.sql import UniqueViolation
 
 if TYPE_CHECKING:
     from bot import MastermindBot
@@ -274,18 +275,26 @@ class SessionRunner:
         present: list[tuple[int, datetime]],
         seed: int,
     ) -> Transition:
-        """A new session: its panel and first announcement are rows of its first commit."""
-        transition = await self.service.start(
-            where=lambda session_id: self.where(group, session_id),
-            group_id=group.id,
-            guild_id=group.guild_id,
-            started_by=started_by,
-            config=config,
-            present=present,
-            last_hotseat=await self.bot.storage.sessions.last_hotseats(group.id),
-            seed=seed,
-            now=self.bot.clock(),
-        )
+        """A new session: its panel and first announcement are rows of its first commit.
+        The database refuses a second live session of a group, even one another process
+        started a moment ago."""
+        last_hotseat = await self.bot.storage.sessions.last_hotseats(group.id)
+        try:
+            transition = await self.service.start(
+                where=lambda session_id: self.where(group, session_id),
+                group_id=group.id,
+                guild_id=group.guild_id,
+                started_by=started_by,
+                config=config,
+                present=present,
+                last_hotseat=last_hotseat,
+                seed=seed,
+                now=self.bot.clock(),
+            )
+        except UniqueViolation:
+            raise UserError(
+                "This group already has a live session; `/session end` ends it."
+            ) from None
         self.arm(transition.state)
         self.bot.outbox.kick(transition.scope)
         return transition

@@ -10,6 +10,7 @@ from simcord import Env
 
 from bot import MastermindBot, Settings, create_bot
 from cogs.sessions._runner import TIMER_KIND, SessionRunner
+from core.errors import UserError
 from core.shards import shard_of
 from tests.e2e.helpers import World
 from tests.e2e.session_helpers import Circle, bot_of, cog_of, is_live, live
@@ -179,5 +180,30 @@ async def test_the_process_that_loses_the_race_announces_nothing(
         assert len(questions(circle)) == 1
         assert bot.timers.pending(TIMER_KIND, 1) == won.next_due()
         assert cog_of(env).service.get(1) == won
+    finally:
+        await other.bot.storage.close()
+
+
+async def test_a_group_gets_one_live_session_whichever_process_starts_it(
+    simcord_env: Env, settings: Settings
+) -> None:
+    env = simcord_env
+    circle = await circle_on_shard(env, 0, "a")
+    other = await second_process(settings, env=env)  # up before the session starts
+    try:
+        await start_hot_seat(circle)
+        group = await other.bot.storage.groups.get(cog_of(env).service.group_of(1) or 0)
+        assert group is not None and other.service.session_for_group(group.id) is None
+        config = live(env).config
+        with pytest.raises(UserError, match="already has a live session"):
+            await other.start(
+                group,
+                started_by=circle.facilitator.id,
+                config=config,
+                present=[(circle.facilitator.id, env.now())],
+                seed=1,
+            )
+        rows = await other.bot.storage.db.fetch_all("SELECT id FROM sessions")
+        assert [row["id"] for row in rows] == [1]
     finally:
         await other.bot.storage.close()
