@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from core.outbox import Outgoing
 from storage.convert import require_time, to_db_time
-from storage.sql import Database
+from storage.sql import Database, Row, Tx
 
 STATES = ("pending", "waiting", "done", "failed", "dropped")
 
@@ -65,9 +63,7 @@ class OutboxRepository:
 
     # -- writing ----------------------------------------------------------------------------
 
-    async def insert(
-        self, conn: aiosqlite.Connection, items: Sequence[Outgoing], now: datetime
-    ) -> None:
+    async def insert(self, conn: Tx, items: Sequence[Outgoing], now: datetime) -> None:
         """Write `items`, in order, on the connection of an open transaction: one trip to the
         database thread however many there are (a hand-over writes two to four)."""
         if items:
@@ -81,8 +77,9 @@ class OutboxRepository:
             return ids
         async with self.db.transaction() as conn:
             for item in items:
-                async with conn.execute(OUTBOX_INSERT, outbox_values(item, now)) as cursor:
-                    ids.append(int(cursor.lastrowid or 0))
+                ids.append(
+                    await conn.insert(OUTBOX_INSERT + " RETURNING id", outbox_values(item, now))
+                )
         return ids
 
     # -- reading ----------------------------------------------------------------------------
@@ -135,9 +132,7 @@ class OutboxRepository:
                 "UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
                 (row_id,),
             )
-            rows = list(
-                await conn.execute_fetchall("SELECT attempts FROM outbox WHERE id = ?", (row_id,))
-            )
+            rows = await conn.fetch_all("SELECT attempts FROM outbox WHERE id = ?", (row_id,))
         return int(rows[0][0]) if rows else 0
 
     async def done(self, row_id: int, message_id: int | None, now: datetime) -> None:
@@ -179,11 +174,9 @@ class OutboxRepository:
     async def release(self, wait_for: str, now: datetime) -> list[str]:
         """What was waiting for `wait_for` is pending again; returns the scopes to deliver."""
         async with self.db.transaction() as conn:
-            rows = list(
-                await conn.execute_fetchall(
-                    "SELECT DISTINCT scope FROM outbox WHERE wait_for = ? AND state = 'waiting'",
-                    (wait_for,),
-                )
+            rows = await conn.fetch_all(
+                "SELECT DISTINCT scope FROM outbox WHERE wait_for = ? AND state = 'waiting'",
+                (wait_for,),
             )
             if rows:
                 await conn.execute(
@@ -203,28 +196,21 @@ class OutboxRepository:
 
     async def prune(self, before: datetime) -> int:
         """Forget rows finished before `before` (their message ids are kept elsewhere)."""
-        async with (
-            self.db.transaction() as conn,
-            conn.execute(
-                "DELETE FROM outbox WHERE finished_at IS NOT NULL AND finished_at < ?",
-                (to_db_time(before),),
-            ) as cursor,
-        ):
-            return cursor.rowcount
+        return await self.db.execute(
+            "DELETE FROM outbox WHERE finished_at IS NOT NULL AND finished_at < ?",
+            (to_db_time(before),),
+        )
 
     # -- permission notices -----------------------------------------------------------------
 
     async def notice_once(self, channel_id: int, permission: str, now: datetime) -> bool:
         """True the first time a missing permission in a channel is to be reported."""
-        async with (
-            self.db.transaction() as conn,
-            conn.execute(
-                "INSERT OR IGNORE INTO outbox_notices (channel_id, permission, reported_at)"
-                " VALUES (?, ?, ?)",
-                (channel_id, permission, to_db_time(now)),
-            ) as cursor,
-        ):
-            return cursor.rowcount > 0
+        added = await self.db.execute(
+            "INSERT INTO outbox_notices (channel_id, permission, reported_at)"
+            " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (channel_id, permission, to_db_time(now)),
+        )
+        return added > 0
 
     async def clear_notices(self, channel_id: int, permission: str) -> None:
         """A delivery needing `permission` in the channel worked: a later refusal is news."""
@@ -238,7 +224,7 @@ class OutboxRepository:
         return [int(row[0]) for row in rows]
 
 
-def _row(row: aiosqlite.Row) -> OutboxRow:
+def _row(row: Row) -> OutboxRow:
     return OutboxRow(
         id=int(row["id"]),
         guild_id=int(row["guild_id"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,7 @@ from core.outbox import Outgoing
 from core.session import Phase, SessionState
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.outbox import OUTBOX_INSERT, OutboxRepository, outbox_values
-from storage.sql import Database
+from storage.sql import Database, SyncTx
 
 
 @dataclass(frozen=True)
@@ -48,12 +47,11 @@ class SessionRepository:
 
         The partial unique index refuses a second live session of the same group."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            session_id = await conn.insert(
                 "INSERT INTO sessions (group_id, guild_id, format, started_by, started_at, state)"
-                " VALUES (?, ?, '', ?, ?, '{}')",
+                " VALUES (?, ?, '', ?, ?, '{}') RETURNING id",
                 (group_id, guild_id, started_by, to_db_time(now)),
             )
-            session_id = int(cursor.lastrowid or 0)
             state, outgoing = build(session_id)
             await self.outbox.insert(conn, outgoing, now)
             await conn.execute(
@@ -73,7 +71,7 @@ class SessionRepository:
         params = (state.model_dump_json(), to_db_time(state.next_due()), state.session_id)
         rows = [outbox_values(item, state.updated_at) for item in outgoing]
 
-        def save(raw: sqlite3.Connection) -> None:
+        def save(raw: SyncTx) -> None:
             raw.execute("UPDATE sessions SET state = ?, next_due = ? WHERE id = ?", params)
             if rows:
                 raw.executemany(OUTBOX_INSERT, rows)
@@ -93,17 +91,15 @@ class SessionRepository:
         outbox rows of the summary and the feedback message."""
         ended = state.ended_at or now
         async with self.db.transaction() as conn:
-            days = list(
-                await conn.execute_fetchall(
-                    "SELECT g.feedback_days FROM guild_settings g JOIN groups r"
-                    " ON r.guild_id = g.guild_id WHERE r.id = ?",
-                    (group_id,),
-                )
+            days = await conn.fetch_all(
+                "SELECT g.feedback_days FROM guild_settings g JOIN groups r"
+                " ON r.guild_id = g.guild_id WHERE r.id = ?",
+                (group_id,),
             )
             feedback_days = int(days[0][0]) if days else 7
             await conn.execute(
-                "INSERT OR IGNORE INTO feedback_requests (session_id, group_id, opened_at,"
-                " closes_at, remind_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO feedback_requests (session_id, group_id, opened_at,"
+                " closes_at, remind_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     state.session_id,
                     group_id,
