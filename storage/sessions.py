@@ -9,7 +9,8 @@ from datetime import datetime
 from core.feedback import REMINDER_AFTER, feedback_closes_at
 from core.models import Note
 from core.outbox import Outgoing
-from core.session import Phase, SessionState
+from core.session import SessionState
+from core.stats import is_hotseat_turn
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.outbox import OUTBOX_INSERT, OutboxRepository, outbox_values
 from storage.sql import Database, SyncTx
@@ -119,8 +120,11 @@ class SessionRepository:
                     state.session_id,
                 ),
             )
+            # Written once, at the end; anything from an earlier attempt is replaced.
+            await conn.execute("DELETE FROM segments WHERE session_id = ?", (state.session_id,))
+            await conn.execute("DELETE FROM attendance WHERE session_id = ?", (state.session_id,))
             await conn.executemany(
-                "INSERT OR REPLACE INTO segments (session_id, seq, speaker_id, round, phase,"
+                "INSERT INTO segments (session_id, seq, speaker_id, round, phase,"
                 " planned_seconds, actual_seconds, outcome, started_at, ended_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -140,7 +144,7 @@ class SessionRepository:
                 ],
             )
             await conn.executemany(
-                "INSERT OR REPLACE INTO attendance (session_id, user_id, first_joined_at, seconds)"
+                "INSERT INTO attendance (session_id, user_id, first_joined_at, seconds)"
                 " VALUES (?, ?, ?, ?)",
                 [
                     (
@@ -154,12 +158,8 @@ class SessionRepository:
             )
             hot_seat_at: dict[int, datetime] = {}
             for record in state.records:
-                # A raised-hand response inside someone else's hot seat is not a hot seat.
-                if (
-                    record.round == "hotseats"
-                    and record.phase != Phase.RESPONSE
-                    and record.actual_seconds > 0
-                    and record.started_at
+                if record.started_at and is_hotseat_turn(
+                    record.round, record.phase.value, record.actual_seconds
                 ):
                     hot_seat_at.setdefault(record.speaker_id, record.started_at)
             await conn.executemany(

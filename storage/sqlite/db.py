@@ -85,9 +85,6 @@ class _AsyncTx:
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
-
 
 class _SyncTx:
     """`SyncTx` over the raw writer connection, on the writer's thread."""
@@ -119,9 +116,6 @@ class _SyncTx:
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         return cast(Row | None, self._raw.execute(sql, tuple(params)).fetchone())
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
 
 
 class _Member:

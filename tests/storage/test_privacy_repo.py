@@ -225,7 +225,7 @@ async def test_erasure_is_one_transaction(
 ) -> None:
     await populate(storage)
 
-    def broken(state_json: str, user_id: int, anon_id: int) -> str:
+    def broken(state_json: str, user_id: int, anon_id: int) -> str | None:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(privacy_module, "scrub_state", broken)
@@ -255,7 +255,9 @@ async def test_scrub_state_replaces_whole_ids_only() -> None:
     state = SessionState.model_validate_json((await _ended_state_json()).replace(str(CY), "1103"))
     text = state.model_dump_json()
     scrubbed = scrub_state(text, ANA, -77)
+    assert scrubbed is not None
     assert str(ANA) not in scrubbed.replace("-77", "")
+    assert scrub_state(text, 999, -77) is None
     assert "1103" in scrubbed  # 103 inside a longer number is another id
     assert -77 in SessionState.model_validate_json(scrubbed).presence
 
