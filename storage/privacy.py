@@ -32,10 +32,10 @@ import json
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.privacy import Erasure, InLiveSession, LeftGroup
 from core.session import SessionState
 from core.session.members import member_ids, replace_member
 from core.stats import count_lines
@@ -44,33 +44,6 @@ from storage.groups import promote_if_leaderless
 from storage.sql import Database, Row, Tx
 
 DELETED_MENTION = "a deleted member"
-
-
-class InLiveSession(Exception):
-    """The person is part of a session that is still running; erase after it ends."""
-
-    def __init__(self, group_ids: list[int]) -> None:
-        super().__init__(f"in the live sessions of groups {group_ids}")
-        self.group_ids = group_ids
-
-
-@dataclass(frozen=True)
-class LeftGroup:
-    guild_id: int
-    group_id: int
-    name: str
-    role_id: int | None
-    text_channel_id: int | None
-
-
-@dataclass
-class Erasure:
-    anon_id: int
-    changed: dict[str, int] = field(default_factory=dict)
-    """Rows changed or deleted per table."""
-    left: list[LeftGroup] = field(default_factory=list)
-    promoted: dict[int, int] = field(default_factory=dict)
-    """Group id -> the member who became its facilitator."""
 
 
 def mentions(user_id: int) -> re.Pattern[str]:

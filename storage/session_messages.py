@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
+from core.records import PendingTidy
 from storage.convert import require_time
 from storage.sql import Database
 
 KINDS = ("announcement", "warning", "pointer")
-
-
-@dataclass(frozen=True, slots=True)
-class PendingTidy:
-    session_id: int
-    guild_id: int
-    ended_at: datetime
 
 
 class SessionMessageRepository:

@@ -15,11 +15,12 @@ import pytest
 import storage.privacy as privacy_module
 from core.feedback import FeedbackDetails, StepStatus
 from core.outbox import Outgoing, voice_key
+from core.privacy import InLiveSession
 from core.session import SessionState
 from core.session.outbox import UNMUTE
 from core.stats import session_figures
 from storage import Storage
-from storage.privacy import DELETED_MENTION, InLiveSession, scrub_state
+from storage.privacy import DELETED_MENTION, scrub_state
 from tests.storage.test_reports_repo import ANA, BEN, CY, GUILD, NOW, make_group, run_session
 
 LATER = NOW + timedelta(minutes=30)

@@ -1,0 +1,42 @@
+"""What the storage returns that is not a domain model of its own: facts read back for
+reports, tidying and the like. Every backend returns these same types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class EndedSession:
+    id: int
+    guild_id: int
+    group_id: int
+    started_at: datetime
+    ended_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """One respondent's feedback as stored, with the session it belongs to."""
+
+    session_id: int
+    group: str
+    timezone: str | None
+    session_started_at: datetime
+    user_id: int
+    rating: int | None
+    resources: str
+    referrals: str
+    next_steps: str
+    comments: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTidy:
+    """An ended session whose transient messages are still to be tidied."""
+
+    session_id: int
+    guild_id: int
+    ended_at: datetime
