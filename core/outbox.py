@@ -58,3 +58,21 @@ def nonce(row_id: int, part: int = 0) -> str:
 def voice_key(guild_id: int, member_id: int) -> str:
     """The `wait_for` of a row that waits until a member is in voice (an owed unmute)."""
     return f"voice:{guild_id}:{member_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One effect as stored, with where its delivery stands."""
+
+    id: int
+    guild_id: int
+    scope: str
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    wait_for: str | None
+    message_id: int | None
+    error: str | None
+    created_at: datetime

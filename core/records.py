@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.session import SessionState
+
 
 @dataclass(frozen=True)
 class EndedSession:
@@ -40,3 +42,18 @@ class PendingTidy:
     session_id: int
     guild_id: int
     ended_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session as stored: its Discord places and its persisted state."""
+
+    id: int
+    group_id: int
+    guild_id: int
+    started_by: int
+    started_at: datetime
+    ended_at: datetime | None
+    panel_channel_id: int | None
+    panel_message_id: int | None
+    state: SessionState

@@ -9,31 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from core.outbox import Outgoing
+from core.outbox import OutboxRow, Outgoing
 from storage.convert import require_time, to_db_time
 from storage.sql import Database, Row, Tx
 
 STATES = ("pending", "waiting", "done", "failed", "dropped")
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    id: int
-    guild_id: int
-    scope: str
-    kind: str
-    payload: dict[str, Any]
-    state: str
-    attempts: int
-    next_attempt_at: datetime
-    wait_for: str | None
-    message_id: int | None
-    error: str | None
-    created_at: datetime
 
 
 OUTBOX_INSERT = (

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from core.feedback import REMINDER_AFTER, feedback_closes_at
 from core.models import Note
 from core.outbox import Outgoing
+from core.records import SessionRow
 from core.session import SessionState
 from core.stats import is_hotseat_turn
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.outbox import OUTBOX_INSERT, OutboxRepository, outbox_values
 from storage.sql import Database, SyncTx
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    id: int
-    group_id: int
-    guild_id: int
-    started_by: int
-    started_at: datetime
-    ended_at: datetime | None
-    panel_channel_id: int | None
-    panel_message_id: int | None
-    state: SessionState
 
 
 class SessionRepository:

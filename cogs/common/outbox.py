@@ -56,8 +56,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from core.outbox import nonce, retry_at
-from storage.outbox import OutboxRow
+from core.outbox import OutboxRow, nonce, retry_at
 
 if TYPE_CHECKING:
     from bot import MastermindBot

@@ -25,7 +25,7 @@ from cogs.common.outbox import Delivery
 from cogs.common.replies import NO_PINGS
 from core.isotime import from_iso, to_iso
 from core.models import Group
-from core.outbox import Outgoing
+from core.outbox import OutboxRow, Outgoing
 from core.schedule import (
     Recurrence,
     due_reminder,
@@ -40,7 +40,6 @@ from core.schedule import (
     upcoming_meeting,
 )
 from core.schedule.model import Schedule
-from storage.outbox import OutboxRow
 
 if TYPE_CHECKING:
     from bot import MastermindBot

@@ -65,7 +65,7 @@ from core.session.service import Transition
 
 if TYPE_CHECKING:
     from bot import MastermindBot
-    from storage.outbox import OutboxRow
+    from core.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 
