@@ -32,11 +32,13 @@ from cogs.common.forms import OpenForms
 from cogs.common.outbox import Outbox
 from core.hooks import Hook, HookRegistry
 from core.models import Group
+from core.ports import Store
 from core.session import Announce, SessionState
 from core.session.service import SessionService
 from core.shards import ShardSet
 from core.timers import TimerService
 from storage import Storage
+from storage.sql import Database
 
 if TYPE_CHECKING:
     from cogs.feedback._cog import FeedbackCog
@@ -177,7 +179,11 @@ class MastermindBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.clock = clock
-        self.storage = Storage.at(settings.database_path)
+        wired = Storage.at(settings.database_path)
+        self.database: Database = wired.db
+        """The database itself, for the shell's own wiring and for benchmarks; cogs go
+        through `storage`."""
+        self.storage: Store = wired
         self.timers = TimerService(clock)
         # Live sessions belong to the bot, not to one cog: feedback asks who is taking part.
         self.sessions = SessionService(self.storage.sessions)

@@ -68,10 +68,10 @@ async def add_live_sessions(circle: Circle, count: int) -> None:
     """`count` more live sessions, stored, adopted and armed as at start-up (no Discord)."""
     bot, cog = circle.bot, circle.cog
     now = bot.clock()
-    group_ids = await insert_groups(bot.storage.db, count, now)
-    first = await next_session_id(bot.storage.db)
+    group_ids = await insert_groups(bot.database, count, now)
+    first = await next_session_id(bot.database)
     states = [(gid, mid_meeting_state(first + k, gid, now)) for k, gid in enumerate(group_ids)]
-    await insert_sessions(bot.storage.db, states)
+    await insert_sessions(bot.database, states)
     wanted = {state.session_id for _, state in states}
     for row in await bot.storage.sessions.live():
         if row.id in wanted:
@@ -190,7 +190,7 @@ async def run(size: Size) -> Result:
 def _sqlite_connections(circle: Any) -> tuple[Any, ...]:
     """Both SQLite connections (the writer, and the read-only one that answers reads), whose
     statements the figure counts."""
-    db = circle.bot.storage.db
+    db = circle.bot.database
     if not isinstance(db, SqliteDatabase):
         raise RuntimeError("the statement count is measured on SQLite")
     return (db.conn, db.reader)

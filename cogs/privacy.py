@@ -21,7 +21,7 @@ from cogs.common.access import bot_of, guild_member
 from cogs.common.errors import GuardedButton
 from cogs.common.replies import NO_PINGS, defer, reply
 from core.errors import UserError
-from storage.privacy import Erasure, InLiveSession
+from core.privacy import Erasure, InLiveSession
 
 if TYPE_CHECKING:
     from bot import MastermindBot

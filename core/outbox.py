@@ -65,3 +65,33 @@ def nonce(row_id: int, part: int = 0) -> str:
 def voice_key(guild_id: int, member_id: int) -> str:
     """The `wait_for` of a row that waits until a member is in voice (an owed unmute)."""
     return f"voice:{guild_id}:{member_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One effect as stored, with where its delivery stands."""
+
+    id: int
+    guild_id: int
+    scope: str
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    wait_for: str | None
+    message_id: int | None
+    error: str | None
+    created_at: datetime
+    claimed_by: str | None = None
+    """The process delivering it now, until `lease_until`."""
+    lease_until: datetime | None = None
+
+    def held_by_other(self, owner: str, now: datetime) -> bool:
+        """Another process claimed this row and its lease has not run out."""
+        return (
+            self.claimed_by is not None
+            and self.claimed_by != owner
+            and self.lease_until is not None
+            and self.lease_until > now
+        )

@@ -171,15 +171,18 @@ def floor_seconds(segments: Iterable[SegmentFact]) -> dict[int, int]:
     return result
 
 
+def is_hotseat_turn(round_name: str, phase: str, actual_seconds: int) -> bool:
+    """Whether a finished segment is (part of) its speaker's own hot seat: a phase of the
+    hot-seat round that they actually spoke in. A raised-hand response inside someone else's
+    hot seat is not one. The one definition every count and the hot-seat history use."""
+    return round_name == HOTSEAT_ROUND and phase != RESPONSE_PHASE and actual_seconds > 0
+
+
 def hotseat_turns(segments: Iterable[SegmentFact], members: Iterable[int] = ()) -> dict[int, int]:
     """Hot-seat turns per member; the `members` given appear even with no turn (0)."""
     turns: dict[int, set[int]] = {member: set() for member in members}
     for segment in segments:
-        if (
-            segment.round == HOTSEAT_ROUND
-            and segment.phase != RESPONSE_PHASE
-            and segment.actual_seconds > 0
-        ):
+        if is_hotseat_turn(segment.round, segment.phase, segment.actual_seconds):
             turns.setdefault(segment.speaker_id, set()).add(segment.session_id)
     return {member: len(sessions) for member, sessions in turns.items()}
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 from core.errors import DuplicateName
+from core.isotime import from_iso, to_iso
 from storage.sql import UniqueViolation
 
 
@@ -20,21 +21,12 @@ def unique_names() -> Iterator[None]:
 
 
 def to_db_time(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetimes are not stored")
-    return value.astimezone(UTC).isoformat()
+    return None if value is None else to_iso(value)
 
 
 def from_db_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None if value is None else from_iso(value)
 
 
 def require_time(value: str) -> datetime:
-    parsed = from_db_time(value)
-    assert parsed is not None
-    return parsed
+    return from_iso(value)

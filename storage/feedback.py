@@ -167,6 +167,7 @@ class FeedbackRepository:
         )
 
     async def reminder_misses(self, session_id: int) -> list[int]:
+        """Whom the reminder's DM could not reach, by id."""
         rows = await self.db.fetch_all(
             "SELECT user_id FROM feedback_reminder_misses WHERE session_id = ? ORDER BY user_id",
             (session_id,),

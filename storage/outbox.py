@@ -13,43 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from core.outbox import Outgoing
+from core.outbox import OutboxRow, Outgoing
 from core.shards import EVERY_SHARD, ShardSet
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.sql import Database, Row, Tx
 
 STATES = ("pending", "waiting", "done", "failed", "dropped")
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    id: int
-    guild_id: int
-    scope: str
-    kind: str
-    payload: dict[str, Any]
-    state: str
-    attempts: int
-    next_attempt_at: datetime
-    wait_for: str | None
-    message_id: int | None
-    error: str | None
-    created_at: datetime
-    claimed_by: str | None = None
-    lease_until: datetime | None = None
-
-    def held_by_other(self, owner: str, now: datetime) -> bool:
-        """Another process claimed this row and its lease has not run out."""
-        return (
-            self.claimed_by is not None
-            and self.claimed_by != owner
-            and self.lease_until is not None
-            and self.lease_until > now
-        )
 
 
 OUTBOX_INSERT = (
@@ -256,12 +227,12 @@ class OutboxRepository:
 
     async def notice_once(self, channel_id: int, permission: str, now: datetime) -> bool:
         """True the first time a missing permission in a channel is to be reported."""
-        changed = await self.db.execute(
-            "INSERT INTO outbox_notices (channel_id, permission, reported_at) VALUES (?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
+        added = await self.db.execute(
+            "INSERT INTO outbox_notices (channel_id, permission, reported_at)"
+            " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (channel_id, permission, to_db_time(now)),
         )
-        return changed > 0
+        return added > 0
 
     async def clear_notices(self, channel_id: int, permission: str) -> None:
         """A delivery needing `permission` in the channel worked: a later refusal is news."""

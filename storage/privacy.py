@@ -32,11 +32,12 @@ import json
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.privacy import Erasure, InLiveSession, LeftGroup
 from core.session import SessionState
+from core.session.members import member_ids, replace_member
 from core.stats import count_lines
 from storage.convert import to_db_time
 from storage.groups import promote_if_leaderless
@@ -45,44 +46,19 @@ from storage.sql import Database, Row, Tx
 DELETED_MENTION = "a deleted member"
 
 
-class InLiveSession(Exception):
-    """The person is part of a session that is still running; erase after it ends."""
-
-    def __init__(self, group_ids: list[int]) -> None:
-        super().__init__(f"in the live sessions of groups {group_ids}")
-        self.group_ids = group_ids
-
-
-@dataclass(frozen=True)
-class LeftGroup:
-    guild_id: int
-    group_id: int
-    name: str
-    role_id: int | None
-    text_channel_id: int | None
-
-
-@dataclass
-class Erasure:
-    anon_id: int
-    changed: dict[str, int] = field(default_factory=dict)
-    """Rows changed or deleted per table."""
-    left: list[LeftGroup] = field(default_factory=list)
-    promoted: dict[int, int] = field(default_factory=dict)
-    """Group id -> the member who became its facilitator."""
-
-
 def mentions(user_id: int) -> re.Pattern[str]:
-    """The person's id as a whole number anywhere in a text (a mention or a JSON value)."""
+    """The person's id as a whole number in free text (an audit detail): a mention or the
+    bare id."""
     return re.compile(rf"<@!?{user_id}>|(?<![0-9]){user_id}(?![0-9])")
 
 
-def scrub_state(state_json: str, user_id: int, anon_id: int) -> str:
-    """Replace the person's id by the anonymous one in a persisted session state (ids are JSON
-    numbers, or the keys of `presence`); the result must still be a valid state."""
-    scrubbed = re.sub(rf"(?<![0-9-]){user_id}(?![0-9])", str(anon_id), state_json)
-    SessionState.model_validate_json(scrubbed)
-    return scrubbed
+def scrub_state(state_json: str, user_id: int, anon_id: int) -> str | None:
+    """The persisted session state with the anonymous id in the person's place, or None when
+    the state does not name them (`replace_member` works through the state's own fields)."""
+    state = SessionState.model_validate_json(state_json)
+    if user_id not in member_ids(state):
+        return None
+    return replace_member(state, user_id, anon_id).model_dump_json()
 
 
 # Columns that hold a person's id and are replaced by the anonymous id (table, column).
@@ -130,8 +106,11 @@ class PrivacyRepository:
         rows = await self.db.fetch_all(
             "SELECT group_id, state FROM sessions WHERE ended_at IS NULL ORDER BY group_id"
         )
-        pattern = mentions(user_id)
-        return [int(row["group_id"]) for row in rows if pattern.search(row["state"])]
+        return [
+            int(row["group_id"])
+            for row in rows
+            if user_id in member_ids(SessionState.model_validate_json(row["state"]))
+        ]
 
     async def export(self, user_id: int) -> dict[str, Any]:
         """Everything stored about the person, in every guild, as plain JSON-ready values."""
@@ -385,14 +364,13 @@ class PrivacyRepository:
                     (f"%{user_id}%",),
                 )
             )
-            pattern = mentions(user_id)
             scrubbed = 0
             for row in states:
-                if not pattern.search(row["state"]):
+                replaced = scrub_state(row["state"], user_id, anon_id)
+                if replaced is None:
                     continue
                 await conn.execute(
-                    "UPDATE sessions SET state = ? WHERE id = ?",
-                    (scrub_state(row["state"], user_id, anon_id), row["id"]),
+                    "UPDATE sessions SET state = ? WHERE id = ?", (replaced, row["id"])
                 )
                 scrubbed += 1
             changed["sessions.state"] = scrubbed
@@ -405,6 +383,7 @@ class PrivacyRepository:
                     "SELECT id, detail FROM audit_log WHERE detail LIKE ?", (f"%{user_id}%",)
                 )
             )
+            pattern = mentions(user_id)
             edited = 0
             for row in details:
                 text = pattern.sub(DELETED_MENTION, row["detail"])

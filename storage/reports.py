@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+from core.records import EndedSession, FeedbackRecord
 from core.stats import ResponseFact, SegmentFact, SessionFacts, count_lines
 from storage.convert import require_time, to_db_time
 from storage.sql import Database
@@ -14,32 +14,6 @@ from storage.sql import Database
 KEY_BYTES = 32
 CHUNK = 500
 """Sessions per query: far below SQLite's limit on `?` parameters."""
-
-
-@dataclass(frozen=True)
-class EndedSession:
-    id: int
-    guild_id: int
-    group_id: int
-    started_at: datetime
-    ended_at: datetime
-
-
-@dataclass(frozen=True)
-class FeedbackRecord:
-    """One respondent's feedback as stored, with the session it belongs to."""
-
-    session_id: int
-    group: str
-    timezone: str | None
-    session_started_at: datetime
-    user_id: int
-    rating: int | None
-    resources: str
-    referrals: str
-    next_steps: str
-    comments: str
-    submitted_at: datetime
 
 
 def _marks(values: Sequence[object]) -> str:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
+from core.records import PendingTidy
 from core.shards import EVERY_SHARD, ShardSet
 from storage.convert import require_time
 from storage.sql import Database
 
 KINDS = ("announcement", "warning", "pointer")
-
-
-@dataclass(frozen=True, slots=True)
-class PendingTidy:
-    session_id: int
-    guild_id: int
-    ended_at: datetime
 
 
 class SessionMessageRepository:

@@ -10,33 +10,20 @@ session (`get`) and carries on from what is there.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.errors import StaleSession
+from core.errors import StaleSession, UserError
 from core.feedback import REMINDER_AFTER, feedback_closes_at
 from core.models import Note
 from core.outbox import Outgoing
-from core.session import Phase, SessionState
+from core.records import SessionRow
+from core.session import SessionState
 from core.shards import EVERY_SHARD, ShardSet
+from core.stats import is_hotseat_turn
 from storage.convert import from_db_time, require_time, to_db_time
 from storage.outbox import OUTBOX_INSERT, OutboxRepository, outbox_values
-from storage.sql import Database, Row, SyncTx
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    id: int
-    group_id: int
-    guild_id: int
-    started_by: int
-    started_at: datetime
-    ended_at: datetime | None
-    panel_channel_id: int | None
-    panel_message_id: int | None
-    state: SessionState
-    version: int = 1
+from storage.sql import Database, Row, SyncTx, UniqueViolation
 
 
 class SessionRepository:
@@ -63,6 +50,22 @@ class SessionRepository:
         one transaction (the state needs the id).
 
         The partial unique index refuses a second live session of the same group."""
+        try:
+            return await self._create(group_id, guild_id, started_by, now, build)
+        except UniqueViolation:
+            # Another process started one a moment ago: its own check could not see it.
+            raise UserError(
+                "This group already has a live session; `/session end` ends it."
+            ) from None
+
+    async def _create(
+        self,
+        group_id: int,
+        guild_id: int,
+        started_by: int,
+        now: datetime,
+        build: Callable[[int], tuple[SessionState, list[Outgoing]]],
+    ) -> SessionState:
         async with self.db.transaction() as conn:
             session_id = await conn.insert(
                 "INSERT INTO sessions (group_id, guild_id, format, started_by, started_at, state,"
@@ -169,14 +172,13 @@ class SessionRepository:
                 ),
             )
             await self.outbox.insert(conn, outgoing, now)
+            # Written once, at the end; anything from an earlier attempt is replaced.
+            await conn.execute("DELETE FROM segments WHERE session_id = ?", (state.session_id,))
+            await conn.execute("DELETE FROM attendance WHERE session_id = ?", (state.session_id,))
             await conn.executemany(
                 "INSERT INTO segments (session_id, seq, speaker_id, round, phase,"
                 " planned_seconds, actual_seconds, outcome, started_at, ended_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, seq) DO UPDATE SET"
-                " speaker_id = excluded.speaker_id, round = excluded.round,"
-                " phase = excluded.phase, planned_seconds = excluded.planned_seconds,"
-                " actual_seconds = excluded.actual_seconds, outcome = excluded.outcome,"
-                " started_at = excluded.started_at, ended_at = excluded.ended_at",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         state.session_id,
@@ -195,8 +197,7 @@ class SessionRepository:
             )
             await conn.executemany(
                 "INSERT INTO attendance (session_id, user_id, first_joined_at, seconds)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (session_id, user_id) DO UPDATE SET"
-                " first_joined_at = excluded.first_joined_at, seconds = excluded.seconds",
+                " VALUES (?, ?, ?, ?)",
                 [
                     (
                         state.session_id,
@@ -209,12 +210,8 @@ class SessionRepository:
             )
             hot_seat_at: dict[int, datetime] = {}
             for record in state.records:
-                # A raised-hand response inside someone else's hot seat is not a hot seat.
-                if (
-                    record.round == "hotseats"
-                    and record.phase != Phase.RESPONSE
-                    and record.actual_seconds > 0
-                    and record.started_at
+                if record.started_at and is_hotseat_turn(
+                    record.round, record.phase.value, record.actual_seconds
                 ):
                     hot_seat_at.setdefault(record.speaker_id, record.started_at)
             await conn.executemany(

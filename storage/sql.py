@@ -20,8 +20,13 @@ T = TypeVar("T")
 Params = Sequence[object]
 
 
-class UniqueViolation(Exception):
-    """A write broke a UNIQUE constraint; each driver raises this for its own error."""
+class IntegrityViolation(Exception):
+    """A write broke a constraint (unique, check, foreign key, not null); each driver raises
+    this for its own driver's error."""
+
+
+class UniqueViolation(IntegrityViolation):
+    """A write broke a UNIQUE constraint."""
 
 
 class Row(Protocol):

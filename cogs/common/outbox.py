@@ -63,8 +63,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from core.outbox import CLAIM_LEASE, PRUNE_EVERY, RETENTION, nonce, retry_at
-from storage.outbox import OutboxRow
+from core.outbox import CLAIM_LEASE, PRUNE_EVERY, RETENTION, OutboxRow, nonce, retry_at
 
 if TYPE_CHECKING:
     from bot import MastermindBot

@@ -38,6 +38,7 @@ from core.exports import (
 )
 from core.feedback import RATING_LABELS
 from core.models import Group
+from core.records import EndedSession, FeedbackRecord
 from core.stats import (
     SessionFigures,
     TrendFigures,
@@ -45,7 +46,6 @@ from core.stats import (
     session_figures,
     trend_figures,
 )
-from storage.reports import EndedSession, FeedbackRecord
 
 if TYPE_CHECKING:
     from bot import MastermindBot

@@ -23,8 +23,9 @@ import discord
 
 from cogs.common.outbox import Delivery
 from cogs.common.replies import NO_PINGS
+from core.isotime import from_iso, to_iso
 from core.models import Group
-from core.outbox import Outgoing
+from core.outbox import OutboxRow, Outgoing
 from core.schedule import (
     Recurrence,
     due_reminder,
@@ -39,8 +40,6 @@ from core.schedule import (
     upcoming_meeting,
 )
 from core.schedule.model import Schedule
-from storage.convert import require_time, to_db_time
-from storage.outbox import OutboxRow
 
 if TYPE_CHECKING:
     from bot import MastermindBot
@@ -419,7 +418,7 @@ class ScheduleKeeper:
                 "group_id": group.id,
                 "channel_id": group.text_channel_id,
                 "kind": kind,
-                "starts_at": to_db_time(starts_at),
+                "starts_at": to_iso(starts_at),
             },
         )
 
@@ -429,7 +428,7 @@ class ScheduleKeeper:
         payload = delivery.row.payload
         group_id = int(payload["group_id"])
         kind = str(payload["kind"])
-        starts_at = require_time(payload["starts_at"])
+        starts_at = from_iso(payload["starts_at"])
         now = self.bot.clock()
         schedule = await self.bot.storage.schedules.get(group_id)
         group = await self.bot.storage.groups.get(group_id)
@@ -462,7 +461,7 @@ class ScheduleKeeper:
     async def collapse(self, scope: str, rows: list[OutboxRow]) -> list[int]:
         """Before a backlog is delivered: only the latest reminder that still applies."""
         reminders = [
-            (row.id, str(row.payload["kind"]), require_time(row.payload["starts_at"]))
+            (row.id, str(row.payload["kind"]), from_iso(row.payload["starts_at"]))
             for row in rows
             if row.kind == REMINDER_KIND
         ]

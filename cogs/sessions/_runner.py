@@ -67,11 +67,10 @@ from core.session.outbox import (
 )
 from core.session.reconcile import reconcile_commands
 from core.session.service import Transition
-from storage.sql import UniqueViolation
 
 if TYPE_CHECKING:
     from bot import MastermindBot
-    from storage.outbox import OutboxRow
+    from core.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -276,25 +275,20 @@ class SessionRunner:
         seed: int,
     ) -> Transition:
         """A new session: its panel and first announcement are rows of its first commit.
-        The database refuses a second live session of a group, even one another process
-        started a moment ago."""
+        The store refuses a second live session of a group (as a UserError), even one another
+        process started a moment ago."""
         last_hotseat = await self.bot.storage.sessions.last_hotseats(group.id)
-        try:
-            transition = await self.service.start(
-                where=lambda session_id: self.where(group, session_id),
-                group_id=group.id,
-                guild_id=group.guild_id,
-                started_by=started_by,
-                config=config,
-                present=present,
-                last_hotseat=last_hotseat,
-                seed=seed,
-                now=self.bot.clock(),
-            )
-        except UniqueViolation:
-            raise UserError(
-                "This group already has a live session; `/session end` ends it."
-            ) from None
+        transition = await self.service.start(
+            where=lambda session_id: self.where(group, session_id),
+            group_id=group.id,
+            guild_id=group.guild_id,
+            started_by=started_by,
+            config=config,
+            present=present,
+            last_hotseat=last_hotseat,
+            seed=seed,
+            now=self.bot.clock(),
+        )
         self.arm(transition.state)
         self.bot.outbox.kick(transition.scope)
         return transition

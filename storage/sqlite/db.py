@@ -22,7 +22,15 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from storage.sql import Params, Row, SyncTx, Tx, UniqueViolation, load_migrations
+from storage.sql import (
+    IntegrityViolation,
+    Params,
+    Row,
+    SyncTx,
+    Tx,
+    UniqueViolation,
+    load_migrations,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +47,13 @@ class SchemaTooNewError(RuntimeError):
 
 
 @contextmanager
-def _unique_violations() -> Iterator[None]:
+def _integrity_violations() -> Iterator[None]:
     try:
         yield
     except sqlite3.IntegrityError as error:
         if "UNIQUE constraint failed" in str(error):
             raise UniqueViolation(str(error)) from error
-        raise
+        raise IntegrityViolation(str(error)) from error
 
 
 class _AsyncTx:
@@ -57,16 +65,16 @@ class _AsyncTx:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        with _unique_violations():
+        with _integrity_violations():
             async with self._conn.execute(sql, tuple(params)) as cursor:
                 return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        with _unique_violations():
+        with _integrity_violations():
             await self._conn.executemany(sql, [tuple(row) for row in rows])
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        with _unique_violations():
+        with _integrity_violations():
             rows = list(await self._conn.execute_fetchall(sql, tuple(params)))
         return int(rows[0][0])
 
@@ -76,9 +84,6 @@ class _AsyncTx:
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
 
 
 class _SyncTx:
@@ -90,7 +95,7 @@ class _SyncTx:
         self._raw = raw
 
     def execute(self, sql: str, params: Params = ()) -> int:
-        with _unique_violations():
+        with _integrity_violations():
             cursor = self._raw.execute(sql, tuple(params))
         try:
             return cursor.rowcount
@@ -98,11 +103,11 @@ class _SyncTx:
             cursor.close()
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        with _unique_violations():
+        with _integrity_violations():
             self._raw.executemany(sql, [tuple(row) for row in rows])
 
     def insert(self, sql: str, params: Params = ()) -> int:
-        with _unique_violations():
+        with _integrity_violations():
             row = self._raw.execute(sql, tuple(params)).fetchone()
         return int(row[0])
 
@@ -111,9 +116,6 @@ class _SyncTx:
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         return cast(Row | None, self._raw.execute(sql, tuple(params)).fetchone())
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
 
 
 class _Member:

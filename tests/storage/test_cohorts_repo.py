@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.cohorts import Applicant, CohortStatus, Mix, form_groups
+from core.errors import DuplicateName
 from core.models import CareerStage
 from storage import Storage
 
@@ -39,7 +39,7 @@ async def test_names_are_unique_per_guild_regardless_of_case(storage: Storage) -
         guild_id=1, name="Spring", group_size=6, mix=Mix.MIXED, created_by=9, now=NOW
     )
     assert (spring.status, spring.mix, spring.group_size) == (CohortStatus.OPEN, Mix.MIXED, 6)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(DuplicateName):
         await repo.create(
             guild_id=1, name="SPRING", group_size=5, mix=Mix.SIMILAR, created_by=9, now=NOW
         )

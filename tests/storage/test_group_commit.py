@@ -16,6 +16,7 @@ import pytest
 
 from core.session import default_config, machine
 from storage import Storage
+from storage.sql import IntegrityViolation
 from storage.sqlite.db import Database
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -82,7 +83,7 @@ async def test_a_write_is_acknowledged_only_after_its_group_commits(db: Database
         )
         for n in range(3)
     ]
-    rating = asyncio.create_task(db.run(lambda c: c.execute("SELECT COUNT(*) FROM bot_meta")))
+    rating = asyncio.create_task(db.run(lambda c: c.fetch_all("SELECT COUNT(*) FROM bot_meta")))
     await settle()
     assert not any(task.done() for task in [first, *writes, rating])
     assert meta_keys(db.path) == [], "nothing is visible outside before the COMMIT"
@@ -128,7 +129,7 @@ async def test_one_failing_member_rolls_back_only_itself(db: Database) -> None:
 
     assert db.commits - before == 1, "all of them were one group"
     assert isinstance(results[1], ValueError)
-    assert isinstance(results[3], sqlite3.IntegrityError)
+    assert isinstance(results[3], IntegrityViolation)
     assert isinstance(results[4], RuntimeError)
     assert results[0] is None
     assert isinstance(results[2], int) and isinstance(results[5], int)
@@ -195,7 +196,7 @@ async def test_a_task_reads_its_own_writes_inside_its_transaction(db: Database) 
         row = await db.fetch_one("SELECT value FROM bot_meta WHERE key = 'mine'")
         assert row is not None and row["value"] == "1"
         await db.execute("UPDATE bot_meta SET value = '2' WHERE key = 'mine'")
-        assert await db.run(lambda c: c.execute("SELECT value FROM bot_meta").fetchone()[0]) == "2"
+        assert await db.run(lambda c: c.fetch_all("SELECT value FROM bot_meta")[0][0]) == "2"
     row = await db.fetch_one("SELECT value FROM bot_meta WHERE key = 'mine'")
     assert row is not None and row["value"] == "2"
 

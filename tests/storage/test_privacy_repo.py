@@ -15,11 +15,12 @@ import pytest
 import storage.privacy as privacy_module
 from core.feedback import FeedbackDetails, StepStatus
 from core.outbox import Outgoing, voice_key
+from core.privacy import InLiveSession
 from core.session import SessionState
 from core.session.outbox import UNMUTE
 from core.stats import session_figures
 from storage import Storage
-from storage.privacy import DELETED_MENTION, InLiveSession, scrub_state
+from storage.privacy import DELETED_MENTION, scrub_state
 from tests.storage.test_reports_repo import ANA, BEN, CY, GUILD, NOW, make_group, run_session
 
 LATER = NOW + timedelta(minutes=30)
@@ -225,7 +226,7 @@ async def test_erasure_is_one_transaction(
 ) -> None:
     await populate(storage)
 
-    def broken(state_json: str, user_id: int, anon_id: int) -> str:
+    def broken(state_json: str, user_id: int, anon_id: int) -> str | None:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(privacy_module, "scrub_state", broken)
@@ -255,7 +256,9 @@ async def test_scrub_state_replaces_whole_ids_only() -> None:
     state = SessionState.model_validate_json((await _ended_state_json()).replace(str(CY), "1103"))
     text = state.model_dump_json()
     scrubbed = scrub_state(text, ANA, -77)
+    assert scrubbed is not None
     assert str(ANA) not in scrubbed.replace("-77", "")
+    assert scrub_state(text, 999, -77) is None
     assert "1103" in scrubbed  # 103 inside a longer number is another id
     assert -77 in SessionState.model_validate_json(scrubbed).presence
 

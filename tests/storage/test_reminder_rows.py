@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from core.outbox import Outgoing
 from core.schedule import Recurrence
 from storage import Storage
+from storage.sql import IntegrityViolation
 from tests.storage.test_feedback_repo import (
     ANA,
     BEN,
@@ -82,6 +82,6 @@ async def test_the_feedback_reminder_is_claimed_once_with_its_rows(
     await storage.feedback.reminder_missed(session, BEN)
     await storage.feedback.reminder_missed(session, BEN)
     await storage.feedback.reminder_missed(session, ANA)
-    assert await storage.feedback.reminder_misses(session) == [BEN, ANA]
-    with pytest.raises(sqlite3.IntegrityError):
+    assert await storage.feedback.reminder_misses(session) == sorted([BEN, ANA])
+    with pytest.raises(IntegrityViolation):
         await storage.feedback.reminder_missed(session + 99, ANA)
