@@ -160,6 +160,10 @@ class GuildStore(Protocol):
 class SessionStore(Protocol):
     """The sessions repository."""
 
+    def version(self, session_id: int) -> int | None:
+        """The version this process holds of a session (None: never loaded here)."""
+        ...
+
     async def create(
         self,
         *,
@@ -177,7 +181,8 @@ class SessionStore(Protocol):
 
     async def save_state(self, state: SessionState, outgoing: Sequence[Outgoing] = ...) -> None:
         """The new state and the outbox rows of its effects, atomically, in one trip to the
-        writer's thread (so a burst of hand-overs shares its group commits)."""
+        writer (so a burst of hand-overs shares its group commits); only over the version
+        this process holds, else `StaleSession` and nothing is written."""
         ...
 
     async def finish(
@@ -197,7 +202,9 @@ class SessionStore(Protocol):
 
     async def panel_location(self, session_id: int) -> tuple[int, int] | None: ...
 
-    async def get(self, session_id: int) -> SessionRow | None: ...
+    async def get(self, session_id: int) -> SessionRow | None:
+        """The stored session, to read (the version this process holds does not change)."""
+        ...
 
     async def reload(self, session_id: int) -> SessionRow | None:
         """The stored session, to carry on from: its version becomes the one this process
@@ -256,7 +263,9 @@ class FeedbackStore(Protocol):
 
     async def request(self, session_id: int) -> FeedbackRequest | None: ...
 
-    async def open_requests(self, shards: ShardSet = ...) -> list[FeedbackRequest]: ...
+    async def open_requests(self, shards: ShardSet = ...) -> list[FeedbackRequest]:
+        """Open requests of `shards`' guilds (of every guild by default)."""
+        ...
 
     async def claim_reminder(
         self, session_id: int, now: datetime, effects: Sequence[Outgoing]
@@ -373,7 +382,9 @@ class FeedbackStore(Protocol):
 
     async def poll(self, poll_id: int) -> Poll | None: ...
 
-    async def open_polls(self, shards: ShardSet = ...) -> list[Poll]: ...
+    async def open_polls(self, shards: ShardSet = ...) -> list[Poll]:
+        """Open polls of `shards`' guilds (of every guild by default)."""
+        ...
 
     async def close_poll(self, poll_id: int, results: dict[str, int], now: datetime) -> None: ...
 
@@ -383,7 +394,9 @@ class ScheduleStore(Protocol):
 
     async def get(self, group_id: int) -> Schedule | None: ...
 
-    async def all(self, shards: ShardSet = ...) -> list[Schedule]: ...
+    async def all(self, shards: ShardSet = ...) -> list[Schedule]:
+        """Every schedule of `shards`' guilds (of every guild by default)."""
+        ...
 
     async def by_event(self, event_id: int) -> Schedule | None: ...
 
@@ -577,7 +590,9 @@ class CohortStore(Protocol):
 
     async def plan(self, cohort_id: int) -> Plan | None: ...
 
-    async def unfinished_plans(self, shards: ShardSet = ...) -> list[int]: ...
+    async def unfinished_plans(self, shards: ShardSet = ...) -> list[int]:
+        """Cohorts of `shards`' guilds whose groups are still being created."""
+        ...
 
     async def step_group(self, cohort_id: int, position: int, group_id: int) -> None: ...
 
@@ -608,7 +623,8 @@ class SessionMessageStore(Protocol):
         ...
 
     async def pending_tidies(self, shards: ShardSet = ...) -> list[PendingTidy]:
-        """Ended sessions whose messages are still to be tidied (or let go)."""
+        """Ended sessions of `shards`' guilds whose messages are still to be tidied (or let
+        go)."""
         ...
 
     async def forget(self, session_id: int) -> None:
@@ -646,11 +662,18 @@ class OutboxStore(Protocol):
         """Claim a pending row for `owner` until `now + lease` and count an attempt, before it
         is made (committed first: after a crash the row is known to have been tried, and its
         create is retried with the same nonce). Returns the attempt count, or None when the
-        row is no longer pending or another process holds an unexpired claim on it."""
+        row is no longer pending or another process holds an unexpired claim on it.
+
+        On PostgreSQL the row is locked (`FOR UPDATE SKIP LOCKED`) inside the claim, so two
+        processes claiming at once never both see it free; SQLite has one writer, and its
+        conditional UPDATE is the same decision."""
         ...
 
-    async def release_claims(self, owner: str) -> int:
-        """Give back what `owner` still holds (it is stopping)."""
+    async def release_claims(self, owner: str | None) -> int:
+        """Give back what `owner` still holds (it is stopping), or every claim (None: a
+        process alone with its database starts, so whatever a killed run held is free):
+        nobody need wait for the leases to run out. What was being delivered goes again
+        with the same nonce."""
         ...
 
     async def done(self, row_id: int, message_id: int | None, now: datetime) -> None: ...
@@ -671,7 +694,9 @@ class OutboxStore(Protocol):
         """What was waiting for `wait_for` is pending again; returns the scopes to deliver."""
         ...
 
-    async def waiting_keys(self, prefix: str, shards: ShardSet = ...) -> list[str]: ...
+    async def waiting_keys(self, prefix: str, shards: ShardSet = ...) -> list[str]:
+        """What rows of `shards`' guilds wait for, among keys starting with `prefix`."""
+        ...
 
     async def prune(self, before: datetime) -> int:
         """Forget rows finished before `before` (their message ids are kept elsewhere)."""

@@ -143,9 +143,16 @@ class OutboxRepository:
             )
         return int(row[0]) if row is not None else None
 
-    async def release_claims(self, owner: str) -> int:
-        """Give back what `owner` still holds (it is stopping): another process need not wait
-        for the leases to run out. What it was delivering goes again with the same nonce."""
+    async def release_claims(self, owner: str | None) -> int:
+        """Give back what `owner` still holds (it is stopping), or every claim (None: a
+        process alone with its database starts, so whatever a killed run held is free):
+        nobody need wait for the leases to run out. What was being delivered goes again
+        with the same nonce."""
+        if owner is None:
+            return await self.db.execute(
+                "UPDATE outbox SET claimed_by = NULL, lease_until = NULL"
+                " WHERE claimed_by IS NOT NULL"
+            )
         return await self.db.execute(
             "UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?",
             (owner,),

@@ -78,6 +78,10 @@ class Database(Protocol):
     commits: int
     """Transactions committed since opening."""
 
+    shared: bool
+    """Whether other processes may use the database at the same time (PostgreSQL: shard
+    processes, a rolling restart). SQLite's file belongs to one process."""
+
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...

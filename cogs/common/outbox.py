@@ -143,6 +143,9 @@ class Outbox:
     async def start(self) -> None:
         """At start-up: deliver what was left over, each scope's backlog collapsed first."""
         self._started = True
+        if not self.bot.database.shared:
+            # No other process can be delivering: a killed run's claims need not expire.
+            await self.bot.storage.outbox.release_claims(None)
         self.bot.timers.schedule(PRUNE_KIND, 0, self.bot.clock())
         for scope in await self.bot.storage.outbox.pending_scopes(self.bot.shard_set):
             await self._collapse_scope(scope)

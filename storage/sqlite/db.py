@@ -188,6 +188,7 @@ class Database:
     """The SQLite implementation of `storage.sql.Database`."""
 
     dialect = "sqlite"
+    shared = False
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)

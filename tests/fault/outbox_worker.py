@@ -37,6 +37,7 @@ class Host:
 
     def __init__(self, storage: Storage, worker: Worker) -> None:
         self.storage = storage
+        self.database = storage.db
         self.clock = lambda: worker.now
         self.timers = TimerService(self.clock)
         self.shard_set = EVERY_SHARD

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -28,6 +29,9 @@ class Process:
     def __init__(self, storage: Storage, name: str, shards: ShardSet = EVERY_SHARD) -> None:
         self.name = name
         self.storage = storage
+        # Two processes on one database: what PostgreSQL allows, so neither may free the
+        # other's claims when it starts.
+        self.database = SimpleNamespace(shared=True)
         self.now = NOW
         self.clock = lambda: self.now
         self.timers = TimerService(self.clock)
