@@ -333,7 +333,7 @@ class SessionRunner:
         )
         await self.keeper.posted(state, message, "warning")
         if self.keeper.must_repost(state):
-            await self.keeper.repost(group, state, nonce=delivery.nonce(1))
+            await self.keeper.repost(group, state, nonce=delivery.nonce(1), point=False)
         return message.id
 
     async def _deliver_panel(self, delivery: Delivery) -> int | None:
@@ -345,7 +345,9 @@ class SessionRunner:
         state, group, _ = found
         coming = self.keeper.ahead(state)
         if self.keeper.must_repost(state, coming=coming):
-            posted = await self.keeper.repost(group, state, coming=coming, nonce=delivery.nonce())
+            posted = await self.keeper.repost(
+                group, state, coming=coming, nonce=delivery.nonce(), point=False
+            )
             return posted.id if posted is not None else None
         if self._shown.get(state.session_id) is state:
             return None  # the click that made this state already showed it on the panel

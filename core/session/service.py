@@ -122,7 +122,9 @@ class SessionService:
         rows of its effects (`where` says where they go), before returning.
 
         A refused command raises UserError and changes nothing."""
-        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = self._locks[session_id] = asyncio.Lock()
         async with lock:
             state = self._live.get(session_id)
             if state is None:
