@@ -115,6 +115,7 @@ class SessionRunner:
         self.keeper.cog_unload()
         for kind in (ANNOUNCE, WARN, PANEL, MUTE, UNMUTE, SUMMARY):
             self.bot.outbox.unregister(kind)
+        self.bot.outbox.unregister_collapse("session:")
 
     # -- plumbing -------------------------------------------------------------------------
 

@@ -83,3 +83,15 @@ async def test_an_unloaded_feature_leaves_no_hooks_or_timers_behind(simcord_env:
     await bot.load_extension("cogs.feedback")
     assert {hook.name: len(hook) for hook in bot.hooks.hooks()} == before
     assert bot.outbox.handles("session.feedback")
+
+
+async def test_an_unloaded_feature_leaves_no_outbox_collapse_behind(simcord_env: Env) -> None:
+    env = simcord_env
+    bot = bot_of(env)
+    for extension, scope in (("cogs.sessions", "session:7"), ("cogs.schedule", "schedule:7")):
+        assert bot.outbox.collapses(scope)
+        await bot.unload_extension(extension)
+        assert not bot.outbox.collapses(scope), f"{extension} took its collapse with it"
+        assert bot.outbox.collapses("session:7" if scope.startswith("schedule") else "schedule:7")
+        await bot.load_extension(extension)
+        assert bot.outbox.collapses(scope)
