@@ -69,6 +69,10 @@ class SessionService:
         """Take over a live session loaded from the store (at start-up)."""
         self._live[state.session_id] = state
         self._groups[state.session_id] = group_id
+        # Made now rather than at its first command: after a restart that is often a burst
+        # of deadlines, each of which would otherwise make its lock in the burst.
+        if state.session_id not in self._locks:
+            self._locks[state.session_id] = asyncio.Lock()
 
     def get(self, session_id: int) -> SessionState | None:
         return self._live.get(session_id)
