@@ -6,9 +6,9 @@ them, members' messages as the gateway reports them) and, when the next message 
 the panel out of sight, posts a fresh panel instead of editing the old one. A re-post that
 the session's own messages force (a hand-over's announcement, a warning) costs no call more
 than the edit it replaces: the old panel is left as it was, above the announcements that say
-who has the floor since, until the tidy deletes it. A re-post that someone else's messages
-force (members talking, `/session status`) turns the old panel into a one-line pointer to the
-new one, one call more, so a panel that still looks live never sits just above a conversation.
+who has the floor since, until the tidy deletes it. A re-post that other messages force
+(members talking, a poll) turns the old panel into a one-line pointer to the new one, one
+call more, so a panel that still looks live never sits just above a conversation.
 
 Every announcement, warning, pointer and old panel is remembered in the database;
 `TIDY_DELAY` after the session ends they are deleted (in bulk when the bot has Manage
