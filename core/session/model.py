@@ -21,6 +21,7 @@ WARN_BEFORE_SECONDS = 60
 """The warning comes this long before a segment's deadline..."""
 WARN_MIN_PLANNED_SECONDS = 90
 """...but only for segments planned longer than this (a 1-minute turn needs no warning)."""
+_WARN_BEFORE = timedelta(seconds=WARN_BEFORE_SECONDS)
 GRACE_SECONDS = 60
 """How long the floor waits for a speaker who left the voice channel."""
 RESPONSE_SECONDS = 120
@@ -386,16 +387,20 @@ class SessionState(BaseModel):
         if self.grace is not None:
             best = (self.grace.until, EVENT_GRACE)
         run = self.running
-        if run.deadline is not None:
-            candidates = [(run.deadline, EVENT_DEADLINE)]
+        deadline = run.deadline
+        if deadline is not None:
+            # Called several times a hand-over (the machine, the store, the timer): no lists.
+            candidate = (deadline, EVENT_DEADLINE)
+            if best is None or candidate < best:
+                best = candidate
             if not run.warned and run.segment.planned_seconds > WARN_MIN_PLANNED_SECONDS:
-                warn_at = run.deadline - timedelta(seconds=WARN_BEFORE_SECONDS)
-                candidates.append((warn_at, EVENT_WARNING))
+                candidate = (deadline - _WARN_BEFORE, EVENT_WARNING)
+                if candidate < best:
+                    best = candidate
             slot = self.response
-            if slot is not None and slot.deadline is not None and slot.deadline < run.deadline:
-                candidates.append((slot.deadline, EVENT_RESPONSE_END))
-            for candidate in candidates:
-                if best is None or candidate < best:
+            if slot is not None and slot.deadline is not None and slot.deadline < deadline:
+                candidate = (slot.deadline, EVENT_RESPONSE_END)
+                if candidate < best:
                     best = candidate
         return best
 
