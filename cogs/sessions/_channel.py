@@ -6,7 +6,8 @@ them, members' messages as the gateway reports them) and, when the next message 
 the panel out of sight, posts a fresh panel instead of editing the old one. A re-post that
 the session's own messages force (a hand-over's announcement, a warning) costs no call more
 than the edit it replaces: the old panel is left as it was, above the announcements that say
-who has the floor since, until the tidy deletes it. A re-post that other messages force
+who has the floor since, until the tidy deletes it (a press on its buttons, which still act
+on the live session, answers by turning it into a pointer). A re-post that other messages force
 (members talking, a poll) turns the old panel into a one-line pointer to the new one, one
 call more, so a panel that still looks live never sits just above a conversation.
 

@@ -199,6 +199,35 @@ async def test_old_panels_point_to_the_live_one_when_members_talk_a_lot(
     assert named(holder) in field(assert_panel_in_sight(circle, "next"), "Floor")
 
 
+async def test_a_press_on_a_panel_left_above_turns_it_into_a_pointer(simcord_env: Env) -> None:
+    env = simcord_env
+    circle = await make_circle(env)
+    fay, *_ = circle.everyone
+    await fay.slash(circle.text, "session start", group="Circle")
+    first = assert_panel_in_sight(circle, "at the start")
+    while assert_panel_in_sight(circle, "waiting for a re-post").id == first.id:
+        due = live(env).next_due()
+        assert due is not None
+        await env.advance_time((due - env.now()).total_seconds())
+    live_panel = assert_panel_in_sight(circle, "re-posted")
+    old = next(m for m in public(circle) if m.id == first.id)
+    assert old.embeds and old.components, "left as it was by the hand-over's re-post"
+    holder = live(env).floor_holder()
+
+    result = await fay.click(old, label="Next")
+
+    assert result.acknowledged
+    assert live(env).floor_holder() != holder, "the press acted on the live session"
+    old = next(m for m in public(circle) if m.id == first.id)
+    assert old.content.startswith("↪️ The session panel moved down")
+    assert str(live_panel.id) in old.content
+    assert not old.embeds and not old.components
+    now = assert_panel_in_sight(circle, "after the press")
+    assert now.id == live_panel.id
+    speaker = next(p for p in circle.everyone if p.id == live(env).floor_holder())
+    assert named(speaker) in field(now, "Floor")
+
+
 async def test_tidy_sessions_false_keeps_everything(simcord_env: Env) -> None:
     env = simcord_env
     circle = await make_circle(env, ("fay", "ana"))
