@@ -11,8 +11,9 @@ the session (panel, summary, end hooks) are counted apart.
 
 The bot keeps its panel within the channel's last 8 messages: when a hand-over's announcement
 and the warning to come would push it out, the panel is posted again below instead of edited,
-and the old one is edited into a one-line pointer to it. Those re-posts, and the tidy a minute
-after the end (the bulk delete of the meeting's announcements, warnings and pointers), are
+and the old one is left as it was until the tidy (only a re-post that members' messages force
+turns it into a pointer, and members do not talk here). Those re-posts, and the tidy a minute
+after the end (the bulk delete of the meeting's announcements, warnings and old panels), are
 counted like everything else: re-posts in the segment whose hand-over made them, the tidy
 with the end of the session.
 
@@ -20,7 +21,8 @@ In the same run, the naive design is simulated for real: a countdown message tha
 driver edits through the bot's HTTP client every 5 s of virtual time while the session is
 live. Naive calls per hour = (its edits + the same announcements and warnings the bot
 posted) / meeting hours; the bot's calls per hour count everything it sent from
-`/session start` to the end of the session. Target: ≤ 3 calls per segment.
+`/session start` to the end of the session. Targets: ≤ 3 calls per segment, ≤ 2.69 on
+average (the figure before the panel was kept in sight).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from cogs.sessions._channel import TIDY_DELAY
 STEP_SECONDS = 5
 """Both the driver's clock step and the naive design's countdown period."""
 PER_SEGMENT_TARGET = 3
+MEAN_PER_SEGMENT_TARGET = 2.69
 MAX_STEPS = 3 * 3600 // STEP_SECONDS
 
 
@@ -182,7 +185,7 @@ async def run(size: Size) -> Result:
         "REST calls per segment (timer-driven), mean",
         round(sum(timer_started) / len(timer_started), 2),
         "",
-        Target("<=", PER_SEGMENT_TARGET),
+        Target("<=", MEAN_PER_SEGMENT_TARGET),
         "segments 2..n (started by a timer)",
     )
     result.add(
@@ -191,7 +194,7 @@ async def run(size: Size) -> Result:
         max(handover_calls),
         "",
         Target("<=", PER_SEGMENT_TARGET),
-        "announcement, panel edit or re-post, pointer",
+        "announcement, and a panel edit or re-post",
     )
     result.add(
         "reposts",

@@ -138,6 +138,15 @@ class Outbox:
         """`collapse` decides which rows of scopes starting with `prefix` a backlog drops."""
         self._collapse[prefix] = collapse
 
+    def unregister_collapse(self, prefix: str) -> None:
+        """Forget `prefix`'s collapse (its feature is unloaded): a backlog of its scopes is
+        then delivered as it is, and a reload registers it afresh."""
+        self._collapse.pop(prefix, None)
+
+    def collapses(self, scope: str) -> bool:
+        """Whether a backlog of `scope` is collapsed before it is delivered."""
+        return any(scope.startswith(prefix) for prefix in self._collapse)
+
     # -- running ----------------------------------------------------------------------------
 
     async def start(self) -> None:

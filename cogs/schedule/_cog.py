@@ -117,6 +117,7 @@ class ScheduleCog(commands.Cog):
         self.bot.timers.unregister(TIMER_KIND)
         for kind in (REMINDER_KIND, EVENT_KIND, EVENT_DELETE_KIND, NOTICE_KIND):
             self.bot.outbox.unregister(kind)
+        self.bot.outbox.unregister_collapse(SCOPE_PREFIX)
         self.bot.hooks.remove(self)
 
     # ------------------------------------------------------------------ hooks

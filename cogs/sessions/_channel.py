@@ -3,14 +3,18 @@
 During a session the live panel stays within the last `IN_SIGHT` messages of the channel. The
 bot counts what is posted below the panel (its own announcements and warnings as it sends
 them, members' messages as the gateway reports them) and, when the next message would push
-the panel out of sight, posts a fresh panel instead of editing the old one, which becomes a
-one-line pointer to it. A hand-over normally costs a panel edit and an announcement; one that
-re-posts costs one call more (the pointer).
+the panel out of sight, posts a fresh panel instead of editing the old one. A re-post that
+the session's own messages force (a hand-over's announcement, a warning) costs no call more
+than the edit it replaces: the old panel is left as it was, above the announcements that say
+who has the floor since, until the tidy deletes it (a press on its buttons, which still act
+on the live session, answers by turning it into a pointer). A re-post that other messages force
+(members talking, a poll) turns the old panel into a one-line pointer to the new one, one
+call more, so a panel that still looks live never sits just above a conversation.
 
-Every announcement, warning and pointer is remembered in the database; `TIDY_DELAY` after the
-session ends they are deleted (in bulk when the bot has Manage Messages), unless the server
-chose `/mastermind setup tidy_sessions:false`. The remembered rows of an ended session are the
-pending tidy, so a restart in between still tidies, once.
+Every announcement, warning, pointer and old panel is remembered in the database;
+`TIDY_DELAY` after the session ends they are deleted (in bulk when the bot has Manage
+Messages), unless the server chose `/mastermind setup tidy_sessions:false`. The remembered
+rows of an ended session are the pending tidy, so a restart in between still tidies, once.
 """
 
 from __future__ import annotations
@@ -88,10 +92,17 @@ class ChannelKeeper:
         return 1 if will_warn(state) else 0
 
     async def repost(
-        self, group: Group, state: SessionState, *, coming: int = 0, nonce: str | None = None
+        self,
+        group: Group,
+        state: SessionState,
+        *,
+        coming: int = 0,
+        nonce: str | None = None,
+        point: bool = True,
     ) -> discord.Message | None:
-        """Post the panel again at the bottom; the old one becomes a pointer to it. Returns
-        the new panel (None when someone else re-posted it meanwhile)."""
+        """Post the panel again at the bottom; with `point` the old one becomes a pointer to
+        it, else it is left for the tidy (see the module). Returns the new panel (None when
+        someone else re-posted it meanwhile)."""
         lock = self._locks.setdefault(state.session_id, asyncio.Lock())
         async with lock:
             latest = self.bot.sessions.get(state.session_id) or state
@@ -107,6 +118,8 @@ class ChannelKeeper:
             await self.bot.storage.session_messages.add(
                 state.session_id, channel.id, old[1], "pointer"
             )
+            if not point:
+                return message
             try:
                 await channel.get_partial_message(old[1]).edit(
                     content=pointer(message.jump_url),

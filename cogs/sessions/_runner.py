@@ -28,7 +28,14 @@ from cogs.common.audit import record_if_moderating
 from cogs.common.outbox import Delivery, Wait
 from cogs.common.replies import NO_PINGS, reply
 from cogs.sessions._channel import ChannelKeeper
-from cogs.sessions._panel import announcement, namer, panel_embed, summary_message, warning
+from cogs.sessions._panel import (
+    announcement,
+    namer,
+    panel_embed,
+    pointer,
+    summary_message,
+    warning,
+)
 from cogs.sessions._stick import MuteLedger, edit_mute, foreign_mute_changes
 from cogs.sessions._views import NoteModal, panel_view
 from core.errors import StaleSession, UserError
@@ -120,6 +127,7 @@ class SessionRunner:
         self.keeper.cog_unload()
         for kind in (ANNOUNCE, WARN, PANEL, MUTE, UNMUTE, SUMMARY):
             self.bot.outbox.unregister(kind)
+        self.bot.outbox.unregister_collapse("session:")
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -248,8 +256,20 @@ class SessionRunner:
         confirmation: str | None,
     ) -> None:
         """Answer within the interaction's deadline; a press on the panel edits the panel in
-        the same call, and the panel row then has nothing left to do."""
+        the same call, and the panel row then has nothing left to do. A press on an older
+        panel (left above by a re-post) turns it, in the same call, into a pointer to the live
+        one, which the panel row updates."""
         panel = await self.panel_location(transition.state.session_id)
+        if (
+            panel is not None
+            and _on_old_panel(interaction, transition.state.session_id, panel[1])
+            and not interaction.response.is_done()
+        ):
+            jump = f"https://discord.com/channels/{group.guild_id}/{panel[0]}/{panel[1]}"
+            await interaction.response.edit_message(
+                content=pointer(jump), embed=None, view=None, allowed_mentions=NO_PINGS
+            )
+            return
         on_panel = (
             interaction.type == discord.InteractionType.component
             and interaction.message is not None
@@ -369,7 +389,7 @@ class SessionRunner:
         )
         await self.keeper.posted(state, message, "warning")
         if self.keeper.must_repost(state):
-            await self.keeper.repost(group, state, nonce=delivery.nonce(1))
+            await self.keeper.repost(group, state, nonce=delivery.nonce(1), point=False)
         return message.id
 
     async def _deliver_panel(self, delivery: Delivery) -> int | None:
@@ -381,7 +401,9 @@ class SessionRunner:
         state, group, _ = found
         coming = self.keeper.ahead(state)
         if self.keeper.must_repost(state, coming=coming):
-            posted = await self.keeper.repost(group, state, coming=coming, nonce=delivery.nonce())
+            posted = await self.keeper.repost(
+                group, state, coming=coming, nonce=delivery.nonce(), point=False
+            )
             return posted.id if posted is not None else None
         if self._shown.get(state.session_id) is state:
             return None  # the click that made this state already showed it on the panel
@@ -690,4 +712,17 @@ def _only(member_id: int) -> discord.AllowedMentions:
     """Ping exactly the floor holder: never roles, @everyone or anyone else."""
     return discord.AllowedMentions(
         everyone=False, roles=False, replied_user=False, users=[discord.Object(id=member_id)]
+    )
+
+
+def _on_old_panel(interaction: discord.Interaction, session_id: int, live_panel_id: int) -> bool:
+    """A press on one of this session's panel buttons, on a message that is not its live panel."""
+    if interaction.type != discord.InteractionType.component or interaction.message is None:
+        return False
+    data: Any = interaction.data or {}
+    custom_id = str(data.get("custom_id", ""))
+    return (
+        interaction.message.id != live_panel_id
+        and custom_id.startswith("mm:session:")
+        and custom_id.endswith(f":{session_id}")
     )

@@ -8,7 +8,6 @@ models are frozen, so the input state is never mutated and no deep copy is neede
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from core.errors import UserError
@@ -56,6 +55,9 @@ from core.session.model import (
     SegmentRecord,
     SessionConfig,
     SessionState,
+    evolve,
+    running,
+    segment_record,
 )
 from core.session.stick import stick_mutes
 
@@ -195,20 +197,26 @@ class _Transition:
 
     def finish(self) -> tuple[SessionState, list[Effect]]:
         s = self.s
-        # The bot's mutes still standing are in voice unless someone left (and was taken out).
-        in_voice = [*s.bot_mutes, *(m for m in s.roster if s.is_present(m)), *self.in_voice]
-        s.bot_mutes = stick_mutes(
-            on=s.stick and s.ended_at is None,
-            current=s.bot_mutes,
-            in_voice=in_voice,
-            holder=s.floor_holder(),
-            hands_off=s.hands_off,
-        )
-        after = set(s.bot_mutes)
-        # A mute that became someone else's is no longer the bot's to undo.
-        released = self.before_mutes - after - set(s.hands_off)
-        effects: list[Effect] = [Unmute(m) for m in sorted(released)]
-        effects += [Mute(m) for m in sorted(after - self.before_mutes)]
+        effects: list[Effect] = []
+        if s.stick and s.ended_at is None:
+            # The bot's mutes still standing are in voice unless someone left (and was taken
+            # out).
+            in_voice = [*s.bot_mutes, *(m for m in s.roster if s.is_present(m)), *self.in_voice]
+            s.bot_mutes = stick_mutes(
+                on=True,
+                current=s.bot_mutes,
+                in_voice=in_voice,
+                holder=s.floor_holder(),
+                hands_off=s.hands_off,
+            )
+        elif s.bot_mutes:
+            s.bot_mutes = []
+        if self.before_mutes or s.bot_mutes:
+            after = set(s.bot_mutes)
+            # A mute that became someone else's is no longer the bot's to undo.
+            released = self.before_mutes - after - set(s.hands_off)
+            effects += [Unmute(m) for m in sorted(released)]
+            effects += [Mute(m) for m in sorted(after - self.before_mutes)]
         if s.ended_at is None:
             if self.announce:
                 holder = s.floor_holder()
@@ -239,12 +247,12 @@ class _Transition:
                 continue
             paused = s.paused_at is not None
             closed = self.closed
-            s.running = Running(
-                segment=seg,
-                started_at=at,
-                deadline=None if paused else at + timedelta(seconds=seg.planned_seconds),
-                remaining=float(seg.planned_seconds) if paused else None,
-                extended_seconds=closed[1] if closed is not None and closed[0] == seg.unit else 0,
+            s.running = running(
+                seg,
+                at,
+                None if paused else at + timedelta(seconds=seg.planned_seconds),
+                float(seg.planned_seconds) if paused else None,
+                closed[1] if closed is not None and closed[0] == seg.unit else 0,
             )
             self.announce = True
             return
@@ -348,7 +356,7 @@ class _Transition:
     def set_deadline(self, run: Running, deadline: datetime) -> Running:
         """A new deadline re-arms the warning if its time is still ahead."""
         warned = run.warned and deadline - timedelta(seconds=WARN_BEFORE_SECONDS) <= self.now
-        return replace(run, deadline=deadline, remaining=None, warned=warned)
+        return evolve(run, deadline=deadline, remaining=None, warned=warned)
 
     # -- commands -----------------------------------------------------------------------
 
@@ -366,7 +374,7 @@ class _Transition:
             # fell due but before the timer fired, the event happens after that command.
             at = max(fell_due, self.since)
             if kind == EVENT_WARNING:
-                s.running = replace(run, warned=True)
+                s.running = evolve(run, warned=True)
                 fresh = _seconds(self.now - fell_due) <= STALE_WARNING_SECONDS
                 if fresh and run.deadline is not None:
                     self.warnings.append(Warn(run.segment.speaker_id, run.deadline))
@@ -410,10 +418,10 @@ class _Transition:
                 f"this one has {left} min of extension left."
             )
         if run.deadline is None:
-            run = replace(run, remaining=(run.remaining or 0.0) + seconds)
+            run = evolve(run, remaining=(run.remaining or 0.0) + seconds)
         else:
             run = self.set_deadline(run, run.deadline + timedelta(seconds=seconds))
-        self.s.running = replace(run, extended_seconds=total)
+        self.s.running = evolve(run, extended_seconds=total)
         self.panel = True
 
     def extend_response(self, slot: ResponseSlot, seconds: int) -> None:
@@ -433,10 +441,10 @@ class _Transition:
             )
         added = min(seconds, int(room))
         if slot.deadline is None:
-            slot = replace(slot, remaining=slot_left + added)
+            slot = evolve(slot, remaining=slot_left + added)
         else:
-            slot = replace(slot, deadline=slot.deadline + timedelta(seconds=added))
-        self.s.response = replace(slot, extended_seconds=slot.extended_seconds + added)
+            slot = evolve(slot, deadline=slot.deadline + timedelta(seconds=added))
+        self.s.response = evolve(slot, extended_seconds=slot.extended_seconds + added)
         self.panel = True
 
     def pause(self, actor: int, facilitator: bool) -> None:
@@ -446,13 +454,13 @@ class _Transition:
             raise UserError("The session is already paused.")
         run = self.run
         assert run.deadline is not None
-        s.running = replace(
+        s.running = evolve(
             run, deadline=None, remaining=max(0.0, _seconds(run.deadline - self.now))
         )
         slot = s.response
         if slot is not None and slot.deadline is not None:
             remaining = max(0.0, _seconds(slot.deadline - self.now))
-            s.response = replace(slot, deadline=None, remaining=remaining)
+            s.response = evolve(slot, deadline=None, remaining=remaining)
         s.paused_at = self.now
         self.panel = True
 
@@ -466,11 +474,11 @@ class _Transition:
         run = self.run
         run = self.set_deadline(run, now + timedelta(seconds=run.remaining or 0.0))
         paused = max(0.0, _seconds(now - max(paused_at, run.started_at)))
-        s.running = replace(run, paused_seconds=run.paused_seconds + paused)
+        s.running = evolve(run, paused_seconds=run.paused_seconds + paused)
         slot = s.response
         if slot is not None:
             paused = max(0.0, _seconds(now - max(paused_at, slot.started_at)))
-            s.response = replace(
+            s.response = evolve(
                 slot,
                 deadline=now + timedelta(seconds=slot.remaining or 0.0),
                 remaining=None,
@@ -554,7 +562,7 @@ class _Transition:
         if presence is None:
             s.presence[member] = Presence(first_joined=self.now, present_since=self.now)
         else:
-            s.presence[member] = replace(presence, present_since=self.now, absent_since=None)
+            s.presence[member] = evolve(presence, present_since=self.now, absent_since=None)
         if member not in s.roster:
             s.roster.append(member)
             self.add_late_joiner(member)
@@ -590,7 +598,7 @@ class _Transition:
         presence = s.presence.get(member)
         if presence is None or presence.present_since is None:
             return
-        s.presence[member] = replace(
+        s.presence[member] = evolve(
             presence,
             present_since=None,
             absent_since=self.now,
@@ -649,14 +657,4 @@ def _is_hot_seat(seg: Segment) -> bool:
 def _record(
     seg: Segment, actual: float, outcome: Outcome, started_at: datetime | None, ended_at: datetime
 ) -> SegmentRecord:
-    return SegmentRecord(
-        segment_id=seg.id,
-        speaker_id=seg.speaker_id,
-        round=seg.round,
-        phase=seg.phase,
-        planned_seconds=seg.planned_seconds,
-        actual_seconds=round(actual),
-        outcome=outcome,
-        started_at=started_at,
-        ended_at=ended_at,
-    )
+    return segment_record(seg, round(actual), outcome, started_at, ended_at)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
@@ -20,6 +21,7 @@ WARN_BEFORE_SECONDS = 60
 """The warning comes this long before a segment's deadline..."""
 WARN_MIN_PLANNED_SECONDS = 90
 """...but only for segments planned longer than this (a 1-minute turn needs no warning)."""
+_WARN_BEFORE = timedelta(seconds=WARN_BEFORE_SECONDS)
 GRACE_SECONDS = 60
 """How long the floor waits for a speaker who left the voice channel."""
 RESPONSE_SECONDS = 120
@@ -155,6 +157,65 @@ class SegmentRecord:
     outcome: Outcome
     started_at: AwareDatetime | None
     ended_at: AwareDatetime
+
+
+_Record = TypeVar("_Record", Running, ResponseSlot, Grace, Presence, SegmentRecord)
+_new = object.__new__
+_set = object.__setattr__
+
+
+def evolve(record: _Record, **changes: Any) -> _Record:
+    """`dataclasses.replace` without validating again: for the state machine, whose values
+    come from parts already validated (validating a record costs several times copying it,
+    and a hand-over makes several). The caller passes values of the fields' own types."""
+    cls = type(record)
+    names = cls.__slots__
+    if not changes.keys() <= set(names):
+        raise TypeError(f"{cls.__name__} has no field {sorted(set(changes) - set(names))}")
+    copy = _new(cls)
+    for name in names:
+        _set(copy, name, changes[name] if name in changes else getattr(record, name))
+    return copy
+
+
+def running(
+    segment: Segment,
+    started_at: datetime,
+    deadline: datetime | None,
+    remaining: float | None,
+    extended_seconds: int,
+) -> Running:
+    """A `Running` built without validation (see `evolve`), as the machine starts a segment."""
+    run = _new(Running)
+    _set(run, "segment", segment)
+    _set(run, "started_at", started_at)
+    _set(run, "deadline", deadline)
+    _set(run, "remaining", remaining)
+    _set(run, "extended_seconds", extended_seconds)
+    _set(run, "warned", False)
+    _set(run, "paused_seconds", 0.0)
+    return run
+
+
+def segment_record(
+    seg: Segment,
+    actual_seconds: int,
+    outcome: Outcome,
+    started_at: datetime | None,
+    ended_at: datetime,
+) -> SegmentRecord:
+    """The record of a planned segment, built without validation (see `evolve`)."""
+    record = _new(SegmentRecord)
+    _set(record, "segment_id", seg.id)
+    _set(record, "speaker_id", seg.speaker_id)
+    _set(record, "round", seg.round)
+    _set(record, "phase", seg.phase)
+    _set(record, "planned_seconds", seg.planned_seconds)
+    _set(record, "actual_seconds", actual_seconds)
+    _set(record, "outcome", outcome)
+    _set(record, "started_at", started_at)
+    _set(record, "ended_at", ended_at)
+    return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,16 +387,20 @@ class SessionState(BaseModel):
         if self.grace is not None:
             best = (self.grace.until, EVENT_GRACE)
         run = self.running
-        if run.deadline is not None:
-            candidates = [(run.deadline, EVENT_DEADLINE)]
+        deadline = run.deadline
+        if deadline is not None:
+            # Called several times a hand-over (the machine, the store, the timer): no lists.
+            candidate = (deadline, EVENT_DEADLINE)
+            if best is None or candidate < best:
+                best = candidate
             if not run.warned and run.segment.planned_seconds > WARN_MIN_PLANNED_SECONDS:
-                warn_at = run.deadline - timedelta(seconds=WARN_BEFORE_SECONDS)
-                candidates.append((warn_at, EVENT_WARNING))
+                candidate = (deadline - _WARN_BEFORE, EVENT_WARNING)
+                if candidate < best:
+                    best = candidate
             slot = self.response
-            if slot is not None and slot.deadline is not None and slot.deadline < run.deadline:
-                candidates.append((slot.deadline, EVENT_RESPONSE_END))
-            for candidate in candidates:
-                if best is None or candidate < best:
+            if slot is not None and slot.deadline is not None and slot.deadline < deadline:
+                candidate = (slot.deadline, EVENT_RESPONSE_END)
+                if candidate < best:
                     best = candidate
         return best
 

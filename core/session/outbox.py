@@ -57,45 +57,46 @@ def rows(where: Where, effects: Iterable[Effect], *, panel_first: bool = False) 
 
     The end of a session adds its summary and feedback message after the final panel;
     `panel_first` (the start) posts the panel before the first announcement."""
+    key = scope(where.session_id)
+    guild_id = where.guild_id
     base: dict[str, Any] = {"session_id": where.session_id, "group_id": where.group_id}
     text = {**base, "channel_id": where.text_channel_id} if where.text_channel_id else base
-    voice = {**base, "channel_id": where.voice_channel_id} if where.voice_channel_id else base
     out: list[Outgoing] = []
     ended = False
     for effect in effects:
         if isinstance(effect, Announce):
+            deadline = effect.deadline
             payload = {
                 **text,
                 "member_id": effect.member_id,
                 "phase": effect.phase.value,
                 "round": effect.round,
-                "deadline": effect.deadline.isoformat() if effect.deadline else None,
+                "deadline": deadline.isoformat() if deadline else None,
             }
-            out.append(_row(where, ANNOUNCE, payload))
+            out.append(Outgoing(ANNOUNCE, key, guild_id, payload))
+        elif isinstance(effect, PanelChanged):
+            out.append(Outgoing(PANEL, key, guild_id, dict(text)))
         elif isinstance(effect, Warn):
             payload = {
                 **text,
                 "member_id": effect.member_id,
                 "deadline": effect.deadline.isoformat(),
             }
-            out.append(_row(where, WARN, payload))
-        elif isinstance(effect, PanelChanged):
-            out.append(_row(where, PANEL, dict(text)))
+            out.append(Outgoing(WARN, key, guild_id, payload))
         elif isinstance(effect, Mute | Unmute):
             kind = MUTE if isinstance(effect, Mute) else UNMUTE
-            out.append(_row(where, kind, {**voice, "member_id": effect.member_id}))
+            voice = (
+                {**base, "channel_id": where.voice_channel_id} if where.voice_channel_id else base
+            )
+            out.append(Outgoing(kind, key, guild_id, {**voice, "member_id": effect.member_id}))
         elif isinstance(effect, Ended):
             ended = True
     if panel_first:
         out.sort(key=lambda row: row.kind != PANEL)
     if ended:
-        out.append(_row(where, SUMMARY, dict(text)))
-        out.append(_row(where, FEEDBACK, dict(text)))
+        out.append(Outgoing(SUMMARY, key, guild_id, dict(text)))
+        out.append(Outgoing(FEEDBACK, key, guild_id, dict(text)))
     return out
-
-
-def _row(where: Where, kind: str, payload: dict[str, Any]) -> Outgoing:
-    return Outgoing(kind, scope(where.session_id), where.guild_id, payload)
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,10 @@ class SessionService:
         """Take over a live session loaded from the store (at start-up)."""
         self._live[state.session_id] = state
         self._groups[state.session_id] = group_id
+        # Made now rather than at its first command: after a restart that is often a burst
+        # of deadlines, each of which would otherwise make its lock in the burst.
+        if state.session_id not in self._locks:
+            self._locks[state.session_id] = asyncio.Lock()
 
     def forget(self, session_id: int) -> None:
         """Let go of a session that ended elsewhere (another process ended it)."""
@@ -128,7 +132,9 @@ class SessionService:
         rows of its effects (`where` says where they go), before returning.
 
         A refused command raises UserError and changes nothing."""
-        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = self._locks[session_id] = asyncio.Lock()
         async with lock:
             state = self._live.get(session_id)
             if state is None:

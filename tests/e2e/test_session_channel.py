@@ -111,11 +111,13 @@ async def test_a_standard_session_keeps_its_panel_in_sight_and_tidies_up_after(
                     assert_panel_in_sight(circle, f"after a member's message at {handovers}")
     assert handovers == 13  # 14 segments: 4 check-ins, 2 hot seats of 3 phases, 4 commitments
 
-    # The panel was posted again further down; the first one points to the live one.
-    pointers = [m for m in public(circle) if m.content.startswith("↪️")]
-    assert pointers and pointers[0].id == first.id
-    assert not pointers[0].embeds and not pointers[0].components
-    assert "https://discord.com/channels/" in pointers[0].content
+    # The panel was posted again further down, each time in place of a hand-over's edit; the
+    # older panels were left as they were (no call spent on them), above the announcements
+    # that say who has the floor since, and none was turned into a pointer.
+    panels = [m for m in public(circle) if is_panel(m)]
+    assert len(panels) == 4 and panels[0].id == first.id
+    assert not [m for m in public(circle) if m.content.startswith("↪️")]
+    assert all(m.embeds and m.components for m in panels[:-1])
 
     # Right after the end, everything is still there; a minute later the bot's
     # announcements, warnings and old panels are gone, in one bulk delete.
@@ -195,6 +197,35 @@ async def test_old_panels_point_to_the_live_one_when_members_talk_a_lot(
     assert result.acknowledged
     holder = next(p for p in circle.everyone if p.id == live(env).floor_holder())
     assert named(holder) in field(assert_panel_in_sight(circle, "next"), "Floor")
+
+
+async def test_a_press_on_a_panel_left_above_turns_it_into_a_pointer(simcord_env: Env) -> None:
+    env = simcord_env
+    circle = await make_circle(env)
+    fay, *_ = circle.everyone
+    await fay.slash(circle.text, "session start", group="Circle")
+    first = assert_panel_in_sight(circle, "at the start")
+    while assert_panel_in_sight(circle, "waiting for a re-post").id == first.id:
+        due = live(env).next_due()
+        assert due is not None
+        await env.advance_time((due - env.now()).total_seconds())
+    live_panel = assert_panel_in_sight(circle, "re-posted")
+    old = next(m for m in public(circle) if m.id == first.id)
+    assert old.embeds and old.components, "left as it was by the hand-over's re-post"
+    holder = live(env).floor_holder()
+
+    result = await fay.click(old, label="Next")
+
+    assert result.acknowledged
+    assert live(env).floor_holder() != holder, "the press acted on the live session"
+    old = next(m for m in public(circle) if m.id == first.id)
+    assert old.content.startswith("↪️ The session panel moved down")
+    assert str(live_panel.id) in old.content
+    assert not old.embeds and not old.components
+    now = assert_panel_in_sight(circle, "after the press")
+    assert now.id == live_panel.id
+    speaker = next(p for p in circle.everyone if p.id == live(env).floor_holder())
+    assert named(speaker) in field(now, "Floor")
 
 
 async def test_tidy_sessions_false_keeps_everything(simcord_env: Env) -> None:

@@ -83,3 +83,23 @@ async def test_an_unloaded_feature_leaves_no_hooks_or_timers_behind(simcord_env:
     await bot.load_extension("cogs.feedback")
     assert {hook.name: len(hook) for hook in bot.hooks.hooks()} == before
     assert bot.outbox.handles("session.feedback")
+
+
+async def test_an_unloaded_feature_leaves_no_outbox_collapse_behind(simcord_env: Env) -> None:
+    env = simcord_env
+    bot = bot_of(env)
+    assert bot.outbox.collapses("schedule:7") and bot.outbox.collapses("session:7")
+    await bot.unload_extension("cogs.schedule")
+    assert not bot.outbox.collapses("schedule:7"), "the schedule took its collapse with it"
+    assert bot.outbox.collapses("session:7")
+    await bot.load_extension("cogs.schedule")
+    assert bot.outbox.collapses("schedule:7")
+
+    # The session runner's own unload (the sessions cog's), without re-importing the cog.
+    runner = bot.session_runner
+    assert runner is not None
+    runner.unload()
+    assert not bot.outbox.collapses("session:7")
+    assert bot.outbox.collapses("schedule:7")
+    await runner.load()
+    assert bot.outbox.collapses("session:7")

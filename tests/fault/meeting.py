@@ -81,8 +81,12 @@ def relative(text: str, start: datetime) -> str:
     return _JUMP.sub("<link>", _TIMESTAMP.sub(repl, text))
 
 
-def _pointer(message: discord.Message) -> bool:
-    return message.content.startswith("↪️ The session panel moved down")
+def _earlier_panel(message: discord.Message) -> bool:
+    """A panel the bot posted again further down: left as it was, or made a pointer."""
+    if message.content.startswith("↪️ The session panel moved down"):
+        return True
+    title = message.embeds[0].title if message.embeds else None
+    return bool(title) and " · session" in str(title) and "summary" not in str(title)
 
 
 async def keep_session_messages(circle: Circle) -> None:
@@ -105,7 +109,7 @@ class Outcome:
     attendance: list[tuple[Any, ...]]
     messages: list[tuple[Any, ...]]
     """(offset, content, embed titles) of everything posted in the run but the panel (and the
-    earlier panels, which point to it)."""
+    earlier panels it was posted again in place of)."""
     ended_after: float | None
     end_reason: str | None
     panel_title: str | None
@@ -147,7 +151,7 @@ async def outcome(
             tuple(e.title for e in m.embeds),
         )
         for m in circle.text.history()
-        if start <= m.created_at < until and m.id != row.panel_message_id and not _pointer(m)
+        if start <= m.created_at < until and m.id != row.panel_message_id and not _earlier_panel(m)
     ]
     panel_title = None
     if row.panel_message_id is not None:
