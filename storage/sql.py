@@ -24,6 +24,10 @@ class UniqueViolation(Exception):
     """A write broke a UNIQUE constraint; each driver raises this for its own error."""
 
 
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer version of the bot than this one."""
+
+
 class Row(Protocol):
     """A result row, read by column name or position."""
 

@@ -22,7 +22,15 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from storage.sql import Params, Row, SyncTx, Tx, UniqueViolation, load_migrations
+from storage.sql import (
+    Params,
+    Row,
+    SchemaTooNewError,
+    SyncTx,
+    Tx,
+    UniqueViolation,
+    load_migrations,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +40,6 @@ Work = Callable[[SyncTx], Any]
 GROUP_LIMIT = 1000
 """Most members one group commit takes: more share an fsync, but each waits for them all
 (a thousand single-statement writes take about 15 ms on the writer's thread)."""
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database was written by a newer version of the bot than this one."""
 
 
 @contextmanager
