@@ -102,6 +102,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token")
     )
     database_path: Path = Path("mastermind.db")
+    # PostgreSQL (`postgresql://user:password@host/db`) instead of the SQLite file above.
+    database_url: str | None = None
     dev_guild: int | None = None
     log_level: str = "INFO"
     application_id: int | None = None
@@ -132,7 +134,7 @@ class MastermindBot(commands.Bot):
         )
         self.settings = settings
         self.clock = clock
-        self.storage = Storage.at(settings.database_path)
+        self.storage = Storage.from_settings(settings.database_url, settings.database_path)
         self.timers = TimerService(clock)
         # Live sessions belong to the bot, not to one cog: feedback asks who is taking part.
         self.sessions = SessionService(self.storage.sessions)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 
 from core.cohorts import Applicant, CohortStatus, Mix, form_groups
 from core.models import CareerStage
 from storage import Storage
+from storage.sql import UniqueViolation
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ANSWERS: dict[str, str | None] = {
@@ -23,23 +21,13 @@ ANSWERS: dict[str, str | None] = {
 }
 
 
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = Storage.at(tmp_path / "mm.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
 async def test_names_are_unique_per_guild_regardless_of_case(storage: Storage) -> None:
     repo = storage.cohorts
     spring = await repo.create(
         guild_id=1, name="Spring", group_size=6, mix=Mix.MIXED, created_by=9, now=NOW
     )
     assert (spring.status, spring.mix, spring.group_size) == (CohortStatus.OPEN, Mix.MIXED, 6)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(UniqueViolation):
         await repo.create(
             guild_id=1, name="SPRING", group_size=5, mix=Mix.SIMILAR, created_by=9, now=NOW
         )

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from core.models import CareerStage
 from storage import Storage
+from storage.sql import UniqueViolation
+from tests.storage.conftest import INTEGRITY_ERRORS
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 GUILD = 10
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = Storage.at(tmp_path / "mm.db")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def make_group(storage: Storage, name: str = "Night Owls", *, capacity: int = 3) -> int:
@@ -66,7 +55,7 @@ async def test_create_stores_the_group_and_its_facilitator(storage: Storage) -> 
 
 async def test_names_are_unique_per_guild_regardless_of_case(storage: Storage) -> None:
     await make_group(storage, "Night Owls")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(UniqueViolation):
         await make_group(storage, "NIGHT owls")
     other = await storage.groups.create(
         guild_id=GUILD + 1,
@@ -87,7 +76,7 @@ async def test_names_are_unique_per_guild_regardless_of_case(storage: Storage) -
 
 async def test_capacity_is_checked_by_the_database_too(storage: Storage) -> None:
     for capacity in (1, 13):
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(INTEGRITY_ERRORS):
             await make_group(storage, f"Size {capacity}", capacity=capacity)
 
 

@@ -4,9 +4,7 @@ notices reported once, pruning."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +12,6 @@ from core.outbox import Outgoing
 from storage import Storage
 
 NOW = datetime(2026, 1, 1, 18, tzinfo=UTC)
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = Storage.at(tmp_path / "mm.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def item(scope: str, n: int, **extra: object) -> Outgoing:

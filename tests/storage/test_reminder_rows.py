@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from core.outbox import Outgoing
 from core.schedule import Recurrence
 from storage import Storage
+from tests.storage.conftest import INTEGRITY_ERRORS
 from tests.storage.test_feedback_repo import (
     ANA,
     BEN,
@@ -17,7 +17,6 @@ from tests.storage.test_feedback_repo import (
     held_session,
     make_group,
     open_request,
-    storage,  # noqa: F401  (a fixture)
 )
 
 START = datetime(2026, 1, 6, 14, tzinfo=UTC)
@@ -28,7 +27,7 @@ def reminder(group_id: int, kind: str) -> Outgoing:
 
 
 async def test_a_schedule_reminder_is_recorded_with_its_row_or_not_at_all(
-    storage: Storage,  # noqa: F811
+    storage: Storage,
 ) -> None:
     group = await make_group(storage)
     rec = Recurrence(
@@ -60,7 +59,7 @@ async def test_a_schedule_reminder_is_recorded_with_its_row_or_not_at_all(
 
 
 async def test_the_feedback_reminder_is_claimed_once_with_its_rows(
-    storage: Storage,  # noqa: F811
+    storage: Storage,
 ) -> None:
     group = await make_group(storage)
     session = await held_session(storage, group)
@@ -83,5 +82,5 @@ async def test_the_feedback_reminder_is_claimed_once_with_its_rows(
     await storage.feedback.reminder_missed(session, BEN)
     await storage.feedback.reminder_missed(session, ANA)
     assert await storage.feedback.reminder_misses(session) == [BEN, ANA]
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await storage.feedback.reminder_missed(session + 99, ANA)

@@ -3,16 +3,14 @@ delete, which tidies are still to do, and the server's choice to keep everything
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
 
 from core.session import End, apply
 from storage import Storage
-from tests.storage.test_sessions_repo import NOW, create_session, make_group, storage
-
-__all__ = ["storage"]  # the fixture, shared with the sessions tests
+from tests.storage.conftest import INTEGRITY_ERRORS
+from tests.storage.test_sessions_repo import NOW, create_session, make_group
 
 
 async def test_messages_are_remembered_until_the_tidy_forgets_them(storage: Storage) -> None:
@@ -50,7 +48,7 @@ async def test_messages_are_remembered_until_the_tidy_forgets_them(storage: Stor
 async def test_the_kind_is_checked_by_the_database_too(storage: Storage) -> None:
     group_id = await make_group(storage)
     state = await create_session(storage, group_id)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await storage.db.execute(
             "INSERT INTO session_messages (session_id, channel_id, message_id, kind)"
             " VALUES (?, 1, 2, 'member')",

@@ -3,10 +3,7 @@ finished session leaves behind, notes, owed unmutes and hot-seat history."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -24,19 +21,11 @@ from core.session import (
 )
 from core.session.outbox import ANNOUNCE, FEEDBACK, PANEL, SUMMARY, Where, rows
 from storage import Storage
+from storage.sql import UniqueViolation
+from tests.storage.conftest import INTEGRITY_ERRORS
 
 NOW = datetime(2026, 1, 1, 18, tzinfo=UTC)
 ANA, BEN, CY = 101, 102, 103
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = Storage.at(tmp_path / "mm.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def make_group(storage: Storage, name: str = "Circle") -> int:
@@ -99,7 +88,7 @@ async def test_only_one_live_session_per_group(storage: Storage) -> None:
     other_group = await make_group(storage, "Other")
     first = await create_session(storage, group_id)
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(UniqueViolation):
         await create_session(storage, group_id)
     rows = await storage.db.fetch_all("SELECT id FROM sessions WHERE group_id = ?", (group_id,))
     assert [r["id"] for r in rows] == [first.session_id]
@@ -198,7 +187,7 @@ async def test_notes(storage: Storage) -> None:
         (second, CY, None, "insight", "Say no"),
     ]
     assert notes[1].created_at == NOW + timedelta(seconds=5)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await storage.sessions.add_note(state.session_id, BEN, None, "video", "nope", NOW)
     assert len(await storage.sessions.notes(state.session_id)) == 2
     assert await storage.sessions.notes(state.session_id + 1) == []
