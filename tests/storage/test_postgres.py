@@ -1,0 +1,273 @@
+"""The PostgreSQL driver on a real server: transactions, isolation, migrations, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from storage.postgres import Database, translate
+from storage.postgres.db import VERSION_TABLE
+from storage.sql import SchemaTooNewError, SyncTx, UniqueViolation, load_migrations
+from storage.sqlite import Database as SqliteDatabase
+from tests import pg
+
+KNOWN = len(load_migrations("storage.postgres"))
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def empty_url(database_url: str) -> Iterator[str]:
+    """A database with no schema at all (the template is migrated)."""
+    url = pg.server().create_database(migrated=False)
+    yield url
+    pg.server().drop_database(url)
+
+
+async def meta(db: Database) -> list[tuple[str, str]]:
+    rows = await db.fetch_all("SELECT key, value FROM bot_meta ORDER BY key")
+    return [(row["key"], row["value"]) for row in rows]
+
+
+def test_placeholders_become_psycopgs_and_literals_keep_theirs() -> None:
+    assert translate("SELECT * FROM t WHERE a = ? AND b IN (?, ?)") == (
+        "SELECT * FROM t WHERE a = %s AND b IN (%s, %s)"
+    )
+    assert translate("SELECT '?', 'it''s ?', \"odd?\" FROM t WHERE x = ?") == (
+        "SELECT '?', 'it''s ?', \"odd?\" FROM t WHERE x = %s"
+    )
+    assert translate("SELECT 10 % 3, 'a%b' LIKE ? -- 50% of ?\n, ?") == (
+        "SELECT 10 %% 3, 'a%%b' LIKE %s -- 50%% of ?\n, %s"
+    )
+
+
+async def test_placeholders_and_percent_signs_reach_the_server_as_written(db: Database) -> None:
+    row = await db.fetch_one("SELECT ? AS a, '?' AS b, 7 % 4 AS c, ? LIKE 'x%' AS d", (5, "xy"))
+    assert row is not None
+    assert (row["a"], row["b"], row["c"], row["d"]) == (5, "?", 3, True)
+
+
+async def test_rows_read_like_sqlite_rows(db: Database) -> None:
+    await db.execute("INSERT INTO bot_meta (key, value) VALUES (?, ?)", ("k", "v"))
+    row = await db.fetch_one("SELECT key, value, 2 AS n FROM bot_meta")
+    assert row is not None
+    assert row["key"] == row[0] == "k"
+    assert row.keys() == ["key", "value", "n"]
+    assert list(row) == ["k", "v", 2] and len(row) == 3
+    assert dict(zip(row.keys(), row, strict=True)) == {"key": "k", "value": "v", "n": 2}
+    with pytest.raises(IndexError):
+        row["missing"]
+
+
+async def test_sums_are_ints_and_averages_floats_as_on_sqlite(db: Database) -> None:
+    await db.executemany(
+        "INSERT INTO bot_meta (key, value) VALUES (?, ?)", [("a", "1"), ("b", "2")]
+    )
+    row = await db.fetch_one(
+        "SELECT SUM(CAST(value AS BIGINT)) AS s, AVG(CAST(value AS BIGINT)) AS a FROM bot_meta"
+    )
+    assert row is not None
+    assert (row["s"], type(row["s"])) == (3, int)
+    assert (row["a"], type(row["a"])) == (1.5, float)
+
+
+async def test_flags_given_as_booleans_are_stored_as_integers(db: Database) -> None:
+    await db.execute(
+        "INSERT INTO guild_settings (guild_id, identified_exports) VALUES (?, ?)", (1, True)
+    )
+    row = await db.fetch_one("SELECT identified_exports FROM guild_settings WHERE guild_id = 1")
+    assert row is not None and row[0] == 1
+
+
+async def test_a_unique_violation_is_the_backends_neutral_error(db: Database) -> None:
+    await db.execute("INSERT INTO bot_meta (key, value) VALUES ('k', '1')")
+    with pytest.raises(UniqueViolation, match="bot_meta_pkey"):
+        await db.execute("INSERT INTO bot_meta (key, value) VALUES ('k', '2')")
+    with pytest.raises(UniqueViolation):
+        await db.insert(
+            "INSERT INTO erasures (anon_id, erased_at) VALUES (-1, 't'), (-1, 't')"
+            " RETURNING anon_id"
+        )
+    with pytest.raises(psycopg.IntegrityError):
+        await db.execute("INSERT INTO erasures (anon_id, erased_at) VALUES (5, 't')")
+    assert await meta(db) == [("k", "1")]
+
+
+async def test_a_failed_statement_undoes_only_itself_as_on_sqlite(db: Database) -> None:
+    """PostgreSQL aborts a transaction on any error; the driver keeps SQLite's rule that a
+    failed statement leaves the rest of the transaction usable."""
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO bot_meta (key, value) VALUES ('a', '1')")
+        with pytest.raises(UniqueViolation):
+            await tx.execute("INSERT INTO bot_meta (key, value) VALUES ('a', '2')")
+        await tx.execute("INSERT INTO bot_meta (key, value) VALUES ('b', '1')")
+
+    def work(tx: SyncTx) -> int:
+        with contextlib.suppress(UniqueViolation):
+            tx.execute("INSERT INTO bot_meta (key, value) VALUES ('b', '2')")
+        return tx.insert(
+            "INSERT INTO audit_log (guild_id, actor_id, action, created_at)"
+            " VALUES (1, 2, 'x', 't') RETURNING id"
+        )
+
+    assert await db.run(work) >= 1
+    assert await meta(db) == [("a", "1"), ("b", "1")]
+
+
+async def test_nested_transactions_and_runs_are_savepoints(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO bot_meta (key, value) VALUES ('outer', '1')")
+        with pytest.raises(ValueError):
+            async with db.transaction() as inner:
+                await inner.execute("INSERT INTO bot_meta (key, value) VALUES ('inner', '1')")
+                async with db.transaction() as deeper:
+                    await deeper.execute("INSERT INTO bot_meta (key, value) VALUES ('deep', '1')")
+                raise ValueError("undo the inner part and what it holds")
+
+        def failing(tx: SyncTx) -> None:
+            tx.execute("INSERT INTO bot_meta (key, value) VALUES ('run', '1')")
+            raise KeyError("undo only this unit")
+
+        with pytest.raises(KeyError):
+            await db.run(failing)
+        await db.run(lambda t: t.execute("INSERT INTO bot_meta (key, value) VALUES ('ran', '1')"))
+        # The task's own reads inside its transaction see its own writes.
+        assert [k for k, _ in await meta(db)] == ["outer", "ran"]
+    assert [k for k, _ in await meta(db)] == ["outer", "ran"]
+    assert db.commits >= 1
+
+
+async def test_reads_outside_a_transaction_see_only_committed_rows(db: Database) -> None:
+    written = asyncio.Event()
+    release = asyncio.Event()
+
+    async def writer() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO bot_meta (key, value) VALUES ('pending', '1')")
+            written.set()
+            await release.wait()
+
+    task = asyncio.create_task(writer())
+    await written.wait()
+    assert await meta(db) == []
+    release.set()
+    await task
+    assert await meta(db) == [("pending", "1")]
+
+
+async def test_writes_of_concurrent_tasks_never_interleave(db: Database) -> None:
+    """Read-modify-write units of many tasks give the total that running them one after
+    another gives: each writer has the database to itself, as on SQLite."""
+    await db.execute("INSERT INTO bot_meta (key, value) VALUES ('n', '0')")
+
+    async def bump_block() -> None:
+        async with db.transaction() as tx:
+            row = await tx.fetch_one("SELECT value FROM bot_meta WHERE key = 'n'")
+            assert row is not None
+            await asyncio.sleep(0)
+            await tx.execute(
+                "UPDATE bot_meta SET value = ? WHERE key = 'n'", (str(int(row[0]) + 1),)
+            )
+
+    def bump(tx: SyncTx) -> None:
+        row = tx.fetch_one("SELECT value FROM bot_meta WHERE key = 'n'")
+        assert row is not None
+        tx.execute("UPDATE bot_meta SET value = ? WHERE key = 'n'", (str(int(row[0]) + 1),))
+
+    await asyncio.gather(*(bump_block() for _ in range(20)), *(db.run(bump) for _ in range(60)))
+    assert await meta(db) == [("n", "80")]
+
+
+async def test_run_units_that_arrive_together_share_one_commit(db: Database) -> None:
+    before = db.commits
+    await asyncio.gather(
+        *(
+            db.execute("INSERT INTO bot_meta (key, value) VALUES (?, '1')", (f"k{i}",))
+            for i in range(50)
+        )
+    )
+    assert len(await meta(db)) == 50
+    assert db.commits - before < 5
+
+
+async def test_one_failing_unit_of_a_group_rolls_back_only_itself(db: Database) -> None:
+    results = await asyncio.gather(
+        db.execute("INSERT INTO bot_meta (key, value) VALUES ('a', '1')"),
+        db.execute("INSERT INTO bot_meta (key, value) VALUES ('a', '2')"),
+        db.execute("INSERT INTO bot_meta (key, value) VALUES ('b', '1')"),
+        return_exceptions=True,
+    )
+    assert results[0] == 1 and isinstance(results[1], UniqueViolation) and results[2] == 1
+    assert await meta(db) == [("a", "1"), ("b", "1")]
+
+
+async def test_two_processes_migrating_at_once_apply_each_migration_once(empty_url: str) -> None:
+    first, second = Database(empty_url), Database(empty_url)
+    try:
+        await asyncio.gather(first.open(), second.open())
+        assert await first.schema_version() == await second.schema_version() == KNOWN
+        assert first.commits + second.commits == KNOWN
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_newer_schema_is_refused_with_a_clear_message(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"UPDATE {VERSION_TABLE} SET version = %s", (KNOWN + 3,))
+    later = Database(database_url)
+    with pytest.raises(SchemaTooNewError) as raised:
+        await later.open()
+    message = str(raised.value)
+    assert f"schema version {KNOWN + 3}" in message
+    assert f"only knows up to {KNOWN}" in message
+    assert "Upgrade the bot" in message
+    with pytest.raises(RuntimeError, match="not open"):
+        _ = later.pool
+
+
+async def test_both_schemas_have_the_same_tables_and_columns(
+    database_url: str, tmp_path: Path
+) -> None:
+    lite = SqliteDatabase(tmp_path / "mm.db")
+    await lite.open()
+    try:
+        names = [
+            row["name"]
+            for row in await lite.fetch_all(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        sqlite_columns = {
+            name: [row["name"] for row in await lite.fetch_all(f"PRAGMA table_info({name})")]
+            for name in names
+        }
+    finally:
+        await lite.close()
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name <> %s"
+            " ORDER BY table_name, ordinal_position",
+            (VERSION_TABLE,),
+        ).fetchall()
+    postgres_columns: dict[str, list[str]] = {}
+    for table, column in rows:
+        postgres_columns.setdefault(table, []).append(column)
+    assert sorted(postgres_columns) == sorted(sqlite_columns)
+    for table, columns in sqlite_columns.items():
+        assert sorted(postgres_columns[table]) == sorted(columns), table
