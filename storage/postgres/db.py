@@ -539,9 +539,7 @@ class Database:
     async def _commit_groups(self) -> None:
         while self._queue:
             async with self._write_lock:
-                group = [
-                    self._queue.popleft() for _ in range(min(len(self._queue), GROUP_LIMIT))
-                ]
+                group = [self._queue.popleft() for _ in range(min(len(self._queue), GROUP_LIMIT))]
                 try:
                     conn = await self._acquire()
                     try:
