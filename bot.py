@@ -280,7 +280,10 @@ def _application_id_from_token(token: str) -> str | None:
 
 
 def _one_line(error: BaseException) -> str:
-    text = " ".join(part.strip() for part in str(error).splitlines() if part.strip())
+    # A server's error names the failure in its primary message; the rest quotes the SQL.
+    diag = getattr(error, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    text = primary or " ".join(part.strip() for part in str(error).splitlines() if part.strip())
     return text or type(error).__name__
 
 
