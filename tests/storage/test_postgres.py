@@ -271,3 +271,20 @@ async def test_both_schemas_have_the_same_tables_and_columns(
     assert sorted(postgres_columns) == sorted(sqlite_columns)
     for table, columns in sqlite_columns.items():
         assert sorted(postgres_columns[table]) == sorted(columns), table
+
+
+async def test_text_sorts_byte_by_byte_as_on_sqlite(db: Database, tmp_path: Path) -> None:
+    keys = ["b", "B", "_x", "a", "Z", "é", "10", "9"]
+    lite = SqliteDatabase(tmp_path / "mm.db")
+    await lite.open()
+    try:
+        for database in (db, lite):
+            await database.executemany(
+                "INSERT INTO bot_meta (key, value) VALUES (?, '')", [(k,) for k in keys]
+            )
+        query = "SELECT key FROM bot_meta WHERE key > ? ORDER BY key"
+        ours = [row[0] for row in await db.fetch_all(query, ("A",))]
+        theirs = [row[0] for row in await lite.fetch_all(query, ("A",))]
+    finally:
+        await lite.close()
+    assert ours == theirs == ["B", "Z", "_x", "a", "b", "é"]
