@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -288,3 +289,112 @@ async def test_text_sorts_byte_by_byte_as_on_sqlite(db: Database, tmp_path: Path
     finally:
         await lite.close()
     assert ours == theirs == ["B", "Z", "_x", "a", "b", "é"]
+
+
+async def test_both_schemas_have_the_same_keys_indexes_and_defaults(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Foreign keys with their ON DELETE, unique and partial indexes, and column defaults
+    and nullability match between the two schemas."""
+    path = tmp_path / "mm.db"
+    lite = SqliteDatabase(path)
+    await lite.open()
+    await lite.close()
+    with sqlite3.connect(path) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        sqlite_keys = {
+            (t, r[3], r[2], r[4], r[6].upper())
+            for t in tables
+            for r in conn.execute(f"PRAGMA foreign_key_list({t})")
+        }
+        sqlite_indexes = {
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+            if not r[0].startswith("sqlite_autoindex")
+        }
+        sqlite_columns = {
+            (t, r[1], bool(r[3] or r[5]), None if r[4] is None else str(r[4]).strip("'"))
+            for t in tables
+            for r in conn.execute(f"PRAGMA table_info({t})")
+        }
+    with psycopg.connect(database_url) as conn:
+        postgres_keys = set(
+            conn.execute(
+                "SELECT src.relname, a.attname, dst.relname, b.attname,"
+                " CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL'"
+                " ELSE 'NO ACTION' END"
+                " FROM pg_constraint c"
+                " JOIN pg_class src ON src.oid = c.conrelid"
+                " JOIN pg_class dst ON dst.oid = c.confrelid"
+                " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+                " JOIN pg_attribute b ON b.attrelid = c.confrelid AND b.attnum = c.confkey[1]"
+                " WHERE c.contype = 'f'"
+            ).fetchall()
+        )
+        postgres_indexes = {
+            r[0]
+            for r in conn.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"
+                " AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'"
+            )
+        }
+        postgres_columns = set()
+        for table, column, not_null, default, identity in conn.execute(
+            "SELECT table_name, column_name, is_nullable = 'NO', column_default, is_identity"
+            " FROM information_schema.columns WHERE table_schema = 'public'"
+            " AND table_name <> %s",
+            (VERSION_TABLE,),
+        ):
+            if default is not None:
+                default = default.split("::")[0].strip("'")
+            if identity == "YES":
+                default = None
+            postgres_columns.add((table, column, bool(not_null), default))
+    assert ("memberships", "group_id", "groups", "id", "CASCADE") in sqlite_keys
+    assert ("cohort_plan_groups", "group_id", "groups", "id", "SET NULL") in sqlite_keys
+    assert postgres_keys == sqlite_keys
+    assert "sessions_one_live_per_group" in sqlite_indexes
+    assert postgres_indexes == sqlite_indexes
+    assert ("outbox", "state", True, "pending") in sqlite_columns
+    assert postgres_columns == sqlite_columns
+
+
+async def test_a_cancelled_transaction_rolls_back_and_frees_the_writer(db: Database) -> None:
+    inside = asyncio.Event()
+
+    async def stuck() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO bot_meta (key, value) VALUES ('lost', '1')")
+            inside.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(stuck())
+    await inside.wait()
+    waiting = asyncio.create_task(db.execute("INSERT INTO bot_meta (key, value) VALUES ('w', '1')"))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await waiting == 1
+    assert await meta(db) == [("w", "1")]
+
+
+async def test_pending_writes_are_committed_before_close(database_url: str) -> None:
+    database = Database(database_url)
+    await database.open()
+    writes = [
+        asyncio.create_task(
+            database.execute("INSERT INTO bot_meta (key, value) VALUES (?, '1')", (f"k{i}",))
+        )
+        for i in range(5)
+    ]
+    await asyncio.sleep(0)
+    await database.close()
+    assert [await write for write in writes] == [1] * 5
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM bot_meta").fetchone() == (5,)
