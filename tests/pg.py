@@ -3,7 +3,7 @@
 One server per test process, started on first use, in a temporary directory of its own (run as
 root, the wheel creates a system user and opens the directory's parents to it). The schema is
 migrated once into a template database; each test gets a clone of it (`CREATE DATABASE ...
-TEMPLATE`, tens of milliseconds), dropped afterwards.
+TEMPLATE`, about a tenth of a second), dropped afterwards.
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ class TestServer:
         """A new database: a clone of the migrated template, or empty; its URL."""
         name = f"t_{uuid.uuid4().hex[:12]}"
         template = TEMPLATE if migrated else "template0"
-        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+        # FILE_COPY copies the template's files whole rather than logging every block: about
+        # 120 ms a clone here between tests, against 140 ms for the default WAL_LOG.
+        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
             sql.Identifier(name), sql.Identifier(template)
         )
         if owner is not None:
