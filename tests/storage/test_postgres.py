@@ -398,3 +398,17 @@ async def test_pending_writes_are_committed_before_close(database_url: str) -> N
     assert [await write for write in writes] == [1] * 5
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM bot_meta").fetchone() == (5,)
+
+
+async def test_instr_finds_text_as_sqlites_does(db: Database, tmp_path: Path) -> None:
+    lite = SqliteDatabase(tmp_path / "mm.db")
+    await lite.open()
+    try:
+        query = "SELECT instr(?, ?), instr(?, ?), instr(?, ?)"
+        params = ("night owls", "owl", "night owls", "x", "ab%_c", "%_")
+        ours = await db.fetch_one(query, params)
+        theirs = await lite.fetch_one(query, params)
+    finally:
+        await lite.close()
+    assert ours is not None and theirs is not None
+    assert list(ours) == list(theirs) == [7, 0, 3]

@@ -5,6 +5,12 @@
 -- byte by byte (COLLATE "C"), as SQLite's BINARY does, whatever the server's locale: names sort
 -- and times compare the same on both backends.
 
+-- SQLite's instr(): where `needle` first occurs in `haystack`, counting from 1; 0 if nowhere.
+-- Name searches rank prefixes first with it, in SQL both backends then run as written.
+CREATE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS BIGINT
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN strpos(haystack, needle);
+
 -- Guilds, groups, memberships, profiles, audit trail and bot metadata.
 CREATE TABLE guild_settings (
     guild_id            BIGINT PRIMARY KEY,
