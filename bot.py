@@ -1,10 +1,12 @@
 """Mastermind: a Discord bot that runs online Mastermind peer-mentoring groups.
 
-`python bot.py` runs the bot, `python bot.py invite` prints its invite URL.
+`python bot.py` runs the bot, `python bot.py invite` prints its invite URL, and
+`python bot.py migrate-db <postgresql-url>` copies the SQLite database into PostgreSQL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 import json
@@ -37,7 +39,7 @@ from core.session import Announce, SessionState
 from core.session.service import SessionService
 from core.shards import ShardSet
 from core.timers import TimerService
-from storage import Storage
+from storage import DatabaseUrlError, Storage, is_postgres_url
 from storage.sql import Database
 
 if TYPE_CHECKING:
@@ -112,6 +114,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token")
     )
     database_path: Path = Path("mastermind.db")
+    # PostgreSQL (`postgresql://user:password@host/db`) instead of the SQLite file above.
+    database_url: str | None = None
     dev_guild: int | None = None
     log_level: str = "INFO"
     application_id: int | None = None
@@ -179,7 +183,7 @@ class MastermindBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.clock = clock
-        wired = Storage.at(settings.database_path)
+        wired = Storage.from_settings(settings.database_url, settings.database_path)
         self.database: Database = wired.db
         """The database itself, for the shell's own wiring and for benchmarks; cogs go
         through `storage`."""
@@ -336,6 +340,60 @@ def _settings_problem(error: ValidationError) -> str:
     return "; ".join(problems)
 
 
+def _one_line(error: BaseException) -> str:
+    # A server's error names the failure in its primary message; the rest quotes the SQL.
+    diag = getattr(error, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    text = primary or " ".join(part.strip() for part in str(error).splitlines() if part.strip())
+    return text or type(error).__name__
+
+
+def check_database(settings: Settings) -> str | None:
+    """Open (and migrate) the database once before connecting to Discord; what is wrong with
+    it (a malformed URL, an unreachable server, a refused password, missing rights) as one
+    line, or None."""
+    from storage.copy import redact
+
+    where = (
+        redact(settings.database_url)
+        if settings.database_url and settings.database_url.strip()
+        else str(settings.database_path)
+    )
+    try:
+        storage = Storage.from_settings(settings.database_url, settings.database_path)
+    except DatabaseUrlError as error:
+        return str(error)
+
+    async def probe() -> None:
+        await storage.open()
+        await storage.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as error:
+        return f"cannot use the database {where}: {_one_line(error)}"
+    return None
+
+
+def migrate_db(settings: Settings, args: list[str]) -> int:
+    """`migrate-db <postgresql-url>`: copy the SQLite database into an empty PostgreSQL one."""
+    from storage.copy import copy_sqlite_to_postgres
+
+    if len(args) != 1 or not is_postgres_url(args[0]):
+        print(
+            "usage: python bot.py migrate-db postgresql://user:password@host/database "
+            "(copies the SQLite database at MASTERMIND_DATABASE_PATH)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        asyncio.run(copy_sqlite_to_postgres(settings.database_path, args[0].strip(), report=print))
+    except Exception as error:
+        print(f"migrate-db failed: {_one_line(error)}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "run"
@@ -369,11 +427,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(invite_url(app_id))
         return 0
+    if command == "migrate-db":
+        return migrate_db(settings, args[1:])
     if command != "run":
-        print(f"unknown command {command!r}; use run, invite or demo", file=sys.stderr)
+        print(f"unknown command {command!r}; use run, invite, demo or migrate-db", file=sys.stderr)
         return 2
     if settings.discord_token is None or not settings.discord_token.get_secret_value():
         print(NO_TOKEN_HELP, file=sys.stderr)
+        return 2
+    problem = check_database(settings)
+    if problem is not None:
+        print(problem, file=sys.stderr)
         return 2
     bot = create_bot(settings)
     bot.run(settings.discord_token.get_secret_value(), log_handler=None)

@@ -1,4 +1,4 @@
-"""Storage: the repositories that return core models, over either backend's database."""
+"""Storage: the repositories that return core models, over SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,6 +18,16 @@ from storage.session_messages import SessionMessageRepository
 from storage.sessions import SessionRepository
 from storage.sql import Database
 from storage.sqlite import Database as SqliteDatabase
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class DatabaseUrlError(ValueError):
+    """`MASTERMIND_DATABASE_URL` names no database this bot can use."""
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.strip().lower().startswith(POSTGRES_SCHEMES)
 
 
 @dataclass
@@ -39,11 +49,27 @@ class Storage:
 
     @classmethod
     def at(cls, path: Path | str) -> Storage:
-        """Storage in the SQLite file at `path`."""
-        return cls.over(SqliteDatabase(path))
+        """The SQLite database file at `path`."""
+        return cls.for_database(SqliteDatabase(path))
 
     @classmethod
-    def over(cls, db: Database) -> Storage:
+    def from_settings(cls, url: str | None, path: Path | str) -> Storage:
+        """PostgreSQL when `url` is set (`postgresql://` or `postgres://`), else SQLite at
+        `path`."""
+        if url is None or not url.strip():
+            return cls.at(path)
+        if not is_postgres_url(url):
+            scheme = url.split(":", 1)[0] if ":" in url else url
+            raise DatabaseUrlError(
+                f"MASTERMIND_DATABASE_URL must start with postgresql:// or postgres:// "
+                f"(it starts with {scheme[:20]!r})"
+            )
+        from storage.postgres import Database as PostgresDatabase
+
+        return cls.for_database(PostgresDatabase(url.strip()))
+
+    @classmethod
+    def for_database(cls, db: Database) -> Storage:
         """Every repository over `db`, whichever backend it is."""
         outbox = OutboxRepository(db)
         return cls(

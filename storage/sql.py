@@ -29,6 +29,10 @@ class UniqueViolation(IntegrityViolation):
     """A write broke a UNIQUE constraint."""
 
 
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer version of the bot than this one."""
+
+
 class Row(Protocol):
     """A result row, read by column name or position."""
 

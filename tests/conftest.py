@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,49 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot import Settings, create_bot  # noqa: E402
+from tests import pg  # noqa: E402
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("sqlite", "postgresql", "both"),
+        default="both",
+        help="the database the tests run on: storage tests run on each chosen backend; "
+        "the end-to-end bot runs on PostgreSQL only with `postgresql` (default: both)",
+    )
+
+
+def backends(config: pytest.Config) -> list[str]:
+    """The backends storage tests run on."""
+    chosen = str(config.getoption("--backend"))
+    return list(BACKENDS) if chosen == "both" else [chosen]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    server = pg.started()
+    if server is not None:
+        terminalreporter.write_line(f"PostgreSQL test server started in {server.started_in:.2f} s")
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database at the latest schema, dropped afterwards."""
+    if str(request.config.getoption("--backend")) == "sqlite":
+        pytest.skip("PostgreSQL is not among the chosen backends (--backend=sqlite)")
+    server = pg.server()
+    url = server.create_database()
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    if str(request.config.getoption("--backend")) == "postgresql":
+        url = request.getfixturevalue("database_url")
+        return Settings(discord_token="test", database_path=tmp_path / "mm.db", database_url=url)
     return Settings(discord_token="test", database_path=tmp_path / "mm.db")
 
 

@@ -26,6 +26,7 @@ from storage.sql import (
     IntegrityViolation,
     Params,
     Row,
+    SchemaTooNewError,
     SyncTx,
     Tx,
     UniqueViolation,
@@ -40,10 +41,6 @@ Work = Callable[[SyncTx], Any]
 GROUP_LIMIT = 1000
 """Most members one group commit takes: more share an fsync, but each waits for them all
 (a thousand single-statement writes take about 15 ms on the writer's thread)."""
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database was written by a newer version of the bot than this one."""
 
 
 @contextmanager

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,16 +19,6 @@ ANSWERS: dict[str, str | None] = {
     "institution": None,
     "focus": "assessment",
 }
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = Storage.at(tmp_path / "mm.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def test_names_are_unique_per_guild_regardless_of_case(storage: Storage) -> None:

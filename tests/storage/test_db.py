@@ -11,10 +11,16 @@ import pytest
 
 import storage.sqlite.db as db_module
 from storage import Storage
-from storage.sql import IntegrityViolation, Migration, load_migrations
-from storage.sqlite.db import Database, SchemaTooNewError, _split_statements
+from storage.sql import IntegrityViolation, Migration, SchemaTooNewError, load_migrations
+from storage.sqlite.db import Database, _split_statements
 
 MIGRATIONS_DIR = Path(db_module.__file__).parent / "migrations"
+
+
+def sqlite_migrations() -> list[Migration]:
+    return load_migrations("storage.sqlite")
+
+
 FOUNDATION_TABLES = {"guild_settings", "groups", "memberships", "profiles", "audit_log", "bot_meta"}
 
 
@@ -40,7 +46,7 @@ def user_version(path: Path) -> int:
 
 async def test_migrates_an_empty_file_to_the_latest_version(db: Database) -> None:
     files = sorted(p.name for p in MIGRATIONS_DIR.glob("*.sql"))
-    assert [m.name for m in load_migrations("storage.sqlite")] == files
+    assert [m.name for m in sqlite_migrations()] == files
     assert await db.schema_version() == len(files)
     assert user_version(db.path) == len(files)
     assert await tables(db) >= FOUNDATION_TABLES
@@ -84,7 +90,7 @@ async def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) ->
     first = Database(path)
     await first.open()
     await first.close()
-    newer = len(load_migrations("storage.sqlite")) + 5
+    newer = len(sqlite_migrations()) + 5
     with sqlite3.connect(path) as conn:
         conn.execute(f"PRAGMA user_version = {newer}")
 
@@ -93,7 +99,7 @@ async def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) ->
         await later.open()
     message = str(raised.value)
     assert f"schema version {newer}" in message
-    assert f"only knows up to {len(load_migrations('storage.sqlite'))}" in message
+    assert f"only knows up to {len(sqlite_migrations())}" in message
     assert "Upgrade the bot" in message
     with pytest.raises(RuntimeError, match="not open"):
         _ = later.conn
@@ -104,7 +110,7 @@ async def test_a_failing_migration_rolls_back_entirely(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "mm.db"
-    real = load_migrations("storage.sqlite")
+    real = sqlite_migrations()
     bad = Migration(
         len(real) + 1,
         f"{len(real) + 1:03d}_bad.sql",
@@ -112,7 +118,7 @@ async def test_a_failing_migration_rolls_back_entirely(
         "INSERT INTO half_done VALUES (1);\n"
         "INSERT INTO no_such_table VALUES (1);\n",
     )
-    monkeypatch.setattr(db_module, "load_migrations", lambda _package: [*real, bad])
+    monkeypatch.setattr(db_module, "load_migrations", lambda package: [*real, bad])
 
     database = Database(path)
     with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
@@ -126,7 +132,7 @@ async def test_a_failing_migration_rolls_back_entirely(
 
     # Fixed, it applies on the next start.
     fixed = Migration(bad.version, bad.name, "CREATE TABLE half_done (x INTEGER);")
-    monkeypatch.setattr(db_module, "load_migrations", lambda _package: [*real, fixed])
+    monkeypatch.setattr(db_module, "load_migrations", lambda package: [*real, fixed])
     database = Database(path)
     await database.open()
     try:
@@ -209,5 +215,5 @@ def test_statements_split_where_sqlite_says_they_end() -> None:
 
 
 def test_migrations_are_numbered_without_gaps() -> None:
-    versions = [m.version for m in load_migrations("storage.sqlite")]
+    versions = [m.version for m in sqlite_migrations()]
     assert versions == list(range(1, len(versions) + 1))

@@ -16,7 +16,7 @@ import pytest
 
 from core.session import default_config, machine
 from storage import Storage
-from storage.sql import IntegrityViolation
+from storage.sql import UniqueViolation
 from storage.sqlite.db import Database
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -129,7 +129,7 @@ async def test_one_failing_member_rolls_back_only_itself(db: Database) -> None:
 
     assert db.commits - before == 1, "all of them were one group"
     assert isinstance(results[1], ValueError)
-    assert isinstance(results[3], IntegrityViolation)
+    assert isinstance(results[3], UniqueViolation)
     assert isinstance(results[4], RuntimeError)
     assert results[0] is None
     assert isinstance(results[2], int) and isinstance(results[5], int)

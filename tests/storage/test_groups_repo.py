@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,16 +14,6 @@ from storage.sql import IntegrityViolation
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 GUILD = 10
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = Storage.at(tmp_path / "mm.db")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def make_group(storage: Storage, name: str = "Night Owls", *, capacity: int = 3) -> int:

@@ -4,9 +4,7 @@ notices reported once, pruning, claims with a lease, and each shard set's own ro
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,16 +15,6 @@ from storage import Storage
 NOW = datetime(2026, 1, 1, 18, tzinfo=UTC)
 ME, OTHER = "host-a:1", "host-b:2"
 LEASE = timedelta(seconds=60)
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = Storage.at(tmp_path / "mm.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def item(scope: str, n: int, **extra: object) -> Outgoing:

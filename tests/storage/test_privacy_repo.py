@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,16 +22,6 @@ from storage.privacy import DELETED_MENTION, scrub_state
 from tests.storage.test_reports_repo import ANA, BEN, CY, GUILD, NOW, make_group, run_session
 
 LATER = NOW + timedelta(minutes=30)
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = Storage.at(tmp_path / "mm.db")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def populate(storage: Storage) -> int:

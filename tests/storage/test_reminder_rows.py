@@ -17,7 +17,6 @@ from tests.storage.test_feedback_repo import (
     held_session,
     make_group,
     open_request,
-    storage,  # noqa: F401  (a fixture)
 )
 
 START = datetime(2026, 1, 6, 14, tzinfo=UTC)
@@ -28,7 +27,7 @@ def reminder(group_id: int, kind: str) -> Outgoing:
 
 
 async def test_a_schedule_reminder_is_recorded_with_its_row_or_not_at_all(
-    storage: Storage,  # noqa: F811
+    storage: Storage,
 ) -> None:
     group = await make_group(storage)
     rec = Recurrence(
@@ -60,7 +59,7 @@ async def test_a_schedule_reminder_is_recorded_with_its_row_or_not_at_all(
 
 
 async def test_the_feedback_reminder_is_claimed_once_with_its_rows(
-    storage: Storage,  # noqa: F811
+    storage: Storage,
 ) -> None:
     group = await make_group(storage)
     session = await held_session(storage, group)
@@ -82,6 +81,6 @@ async def test_the_feedback_reminder_is_claimed_once_with_its_rows(
     await storage.feedback.reminder_missed(session, BEN)
     await storage.feedback.reminder_missed(session, BEN)
     await storage.feedback.reminder_missed(session, ANA)
-    assert await storage.feedback.reminder_misses(session) == sorted([BEN, ANA])
+    assert await storage.feedback.reminder_misses(session) == [BEN, ANA]
     with pytest.raises(IntegrityViolation):
         await storage.feedback.reminder_missed(session + 99, ANA)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,20 +12,11 @@ from core.outbox import Outgoing
 from core.session import Due, Next, RaiseHand, SessionState, apply, default_config, start
 from core.stats import ResponseFact, SegmentFact
 from storage import Storage
+from tests.storage.conftest import StorageFactory
 
 NOW = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 10, 20
 ANA, BEN, CY = 101, 102, 103
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = Storage.at(tmp_path / "mm.db")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def make_group(
@@ -90,8 +79,10 @@ async def run_session(
     return state
 
 
-async def test_the_pseudonym_key_is_made_once_per_guild_and_kept(tmp_path: Path) -> None:
-    first = Storage.at(tmp_path / "mm.db")
+async def test_the_pseudonym_key_is_made_once_per_guild_and_kept(
+    storage_factory: StorageFactory,
+) -> None:
+    first = storage_factory()
     await first.open()
     key = await first.reports.pseudonym_key(GUILD, NOW)
     assert len(key) == 32
@@ -99,7 +90,7 @@ async def test_the_pseudonym_key_is_made_once_per_guild_and_kept(tmp_path: Path)
     other = await first.reports.pseudonym_key(OTHER_GUILD, NOW)
     assert other != key
     await first.close()
-    again = Storage.at(tmp_path / "mm.db")
+    again = storage_factory()
     await again.open()
     try:
         assert await again.reports.pseudonym_key(GUILD, NOW) == key

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-
-import pytest
 
 from core.schedule import Recurrence, make_recurrence
 from storage import Storage
+from tests.storage.conftest import StorageFactory
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 TUESDAY = datetime(2026, 1, 6, 14, tzinfo=UTC)  # 09:00 in Toronto
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = Storage.at(tmp_path / "mm.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def make_group(storage: Storage, name: str = "Night Owls") -> int:
@@ -138,8 +125,8 @@ async def test_reminders_are_claimed_once(storage: Storage) -> None:
     )
 
 
-async def test_claims_survive_reopening_the_database(tmp_path: Path) -> None:
-    store = Storage.at(tmp_path / "mm.db")
+async def test_claims_survive_reopening_the_database(storage_factory: StorageFactory) -> None:
+    store = storage_factory()
     await store.open()
     group_id = await make_group(store)
     await store.schedules.put(
@@ -148,7 +135,7 @@ async def test_claims_survive_reopening_the_database(tmp_path: Path) -> None:
     await store.schedules.claim_reminders(group_id, TUESDAY, ["15m"], NOW)
     await store.close()
 
-    reopened = Storage.at(tmp_path / "mm.db")
+    reopened = storage_factory()
     await reopened.open()
     try:
         assert await reopened.schedules.claim_reminders(group_id, TUESDAY, ["15m"], NOW) == (

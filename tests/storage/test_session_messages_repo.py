@@ -10,9 +10,7 @@ import pytest
 from core.session import End, apply
 from storage import Storage
 from storage.sql import IntegrityViolation
-from tests.storage.test_sessions_repo import NOW, create_session, make_group, storage
-
-__all__ = ["storage"]  # the fixture, shared with the sessions tests
+from tests.storage.test_sessions_repo import NOW, create_session, make_group
 
 
 async def test_messages_are_remembered_until_the_tidy_forgets_them(storage: Storage) -> None:

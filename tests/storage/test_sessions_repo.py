@@ -3,9 +3,7 @@ finished session leaves behind, notes, owed unmutes and hot-seat history."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -24,20 +22,10 @@ from core.session import (
 from core.session.outbox import ANNOUNCE, FEEDBACK, PANEL, SUMMARY, Where, rows
 from core.shards import ShardSet
 from storage import Storage
-from storage.sql import IntegrityViolation
+from storage.sql import IntegrityViolation, UniqueViolation
 
 NOW = datetime(2026, 1, 1, 18, tzinfo=UTC)
 ANA, BEN, CY = 101, 102, 103
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = Storage.at(tmp_path / "mm.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def make_group(storage: Storage, name: str = "Circle") -> int:
@@ -100,9 +88,7 @@ async def test_only_one_live_session_per_group(storage: Storage) -> None:
     other_group = await make_group(storage, "Other")
     first = await create_session(storage, group_id)
 
-    # The partial unique index refuses it, even when the caller's own check did not see it
-    # (another process started one): the person is told, as a refusal.
-    with pytest.raises(UserError, match="already has a live session"):
+    with pytest.raises(UniqueViolation):
         await create_session(storage, group_id)
     rows = await storage.db.fetch_all("SELECT id FROM sessions WHERE group_id = ?", (group_id,))
     assert [r["id"] for r in rows] == [first.session_id]
@@ -254,7 +240,7 @@ async def test_a_save_over_a_stale_version_writes_nothing(storage: Storage) -> N
     group_id = await make_group(storage)
     state = await create_session(storage, group_id)
     # A second process sharing the database adopts the same live session.
-    other = Storage.over(storage.db)
+    other = Storage.for_database(storage.db)
     [adopted] = await other.sessions.live()
     assert adopted.version == 1 == storage.sessions.version(state.session_id)
     where = Where(state.session_id, group_id, 10, 555, 556)
@@ -292,7 +278,7 @@ async def test_a_save_over_a_stale_version_writes_nothing(storage: Storage) -> N
 async def test_reading_a_session_does_not_adopt_its_version(storage: Storage) -> None:
     group_id = await make_group(storage)
     state = await create_session(storage, group_id)
-    other = Storage.over(storage.db)
+    other = Storage.for_database(storage.db)
     [adopted] = await other.sessions.live()
     moved, _ = apply(adopted.state, Next(ANA, is_facilitator=True), NOW + timedelta(seconds=9))
     await other.sessions.save_state(moved)
