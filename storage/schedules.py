@@ -239,6 +239,6 @@ async def _changed(conn: Tx, group_id: int) -> None:
     """Inside the change's own transaction: raise the calendar's SEQUENCE."""
     await conn.execute(
         "INSERT INTO calendar_sequences (group_id, sequence) VALUES (?, 1)"
-        " ON CONFLICT (group_id) DO UPDATE SET sequence = sequence + 1",
+        " ON CONFLICT (group_id) DO UPDATE SET sequence = calendar_sequences.sequence + 1",
         (group_id,),
     )

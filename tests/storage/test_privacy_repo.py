@@ -92,7 +92,14 @@ async def cells_with(storage: Storage, user_id: int, anon_id: int) -> list[tuple
     anonymous id that replaced it may happen to hold the same digits: it does not count)."""
     needle = str(user_id)
     found = []
-    tables = await storage.db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
+    if storage.db.dialect == "sqlite":
+        listing = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    else:
+        listing = (
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+    tables = await storage.db.fetch_all(listing)
     for table in [row[0] for row in tables]:
         for row in await storage.db.fetch_all(f"SELECT * FROM {table}"):
             for column, value in dict(row).items():

@@ -81,6 +81,6 @@ async def test_the_feedback_reminder_is_claimed_once_with_its_rows(
     await storage.feedback.reminder_missed(session, BEN)
     await storage.feedback.reminder_missed(session, BEN)
     await storage.feedback.reminder_missed(session, ANA)
-    assert await storage.feedback.reminder_misses(session) == [BEN, ANA]
+    assert await storage.feedback.reminder_misses(session) == sorted([BEN, ANA])
     with pytest.raises(IntegrityViolation):
         await storage.feedback.reminder_missed(session + 99, ANA)

@@ -22,7 +22,7 @@ from core.session import (
 from core.session.outbox import ANNOUNCE, FEEDBACK, PANEL, SUMMARY, Where, rows
 from core.shards import ShardSet
 from storage import Storage
-from storage.sql import IntegrityViolation, UniqueViolation
+from storage.sql import IntegrityViolation
 
 NOW = datetime(2026, 1, 1, 18, tzinfo=UTC)
 ANA, BEN, CY = 101, 102, 103
@@ -88,7 +88,7 @@ async def test_only_one_live_session_per_group(storage: Storage) -> None:
     other_group = await make_group(storage, "Other")
     first = await create_session(storage, group_id)
 
-    with pytest.raises(UniqueViolation):
+    with pytest.raises(UserError, match="already has a live session"):
         await create_session(storage, group_id)
     rows = await storage.db.fetch_all("SELECT id FROM sessions WHERE group_id = ?", (group_id,))
     assert [r["id"] for r in rows] == [first.session_id]

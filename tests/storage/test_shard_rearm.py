@@ -17,7 +17,6 @@ from tests.storage.test_feedback_repo import (
     held_session,
     make_group,
     open_request,
-    storage,  # noqa: F401  (a fixture)
 )
 
 GUILDS = {0: 8 << 22, 1: 9 << 22}
@@ -34,7 +33,7 @@ RECURRENCE = Recurrence.model_validate(
 )
 
 
-async def test_each_shard_rearms_only_its_own_guilds(storage: Storage) -> None:  # noqa: F811
+async def test_each_shard_rearms_only_its_own_guilds(storage: Storage) -> None:
     groups, sessions, polls = {}, {}, {}
     for shard, guild_id in GUILDS.items():
         group = await make_group(storage, f"Circle {shard}", guild_id=guild_id)
@@ -76,7 +75,7 @@ async def test_each_shard_rearms_only_its_own_guilds(storage: Storage) -> None: 
 
 
 async def test_each_shard_carries_on_only_its_own_cohort_creations(
-    storage: Storage,  # noqa: F811
+    storage: Storage,
 ) -> None:
     proposal = form_groups(
         [
