@@ -7,6 +7,7 @@ voice-state changes and audit-log entries into commands for the session runner
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -180,7 +181,9 @@ class SessionsCog(commands.Cog):
         if found is None:
             return
         group, state = found
-        await self.runner.run(state.session_id, HandsOff(member.id), group=group)
+        with contextlib.suppress(UserError):
+            # The session ended, or another process applied the same change first.
+            await self.runner.run(state.session_id, HandsOff(member.id), group=group)
 
     @commands.Cog.listener()
     async def on_audit_log_entry_create(self, entry: discord.AuditLogEntry) -> None:
@@ -199,7 +202,8 @@ class SessionsCog(commands.Cog):
             return
         group, state = found
         if target_id not in state.hands_off:
-            await self.runner.run(state.session_id, HandsOff(target_id), group=group)
+            with contextlib.suppress(UserError):
+                await self.runner.run(state.session_id, HandsOff(target_id), group=group)
 
     # -- commands ---------------------------------------------------------------------------
 
