@@ -23,6 +23,10 @@ from storage.sql import Database, Row, Tx
 STATES = ("pending", "waiting", "done", "failed", "dropped")
 
 
+_encode_payload = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+"""A payload as stored: one encoder for every row (`json.dumps` with options builds a new
+one per call, and a burst of hand-overs writes thousands)."""
+
 OUTBOX_INSERT = (
     "INSERT INTO outbox (guild_id, scope, kind, payload, state, next_attempt_at, wait_for,"
     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -36,7 +40,7 @@ def outbox_values(item: Outgoing, now: datetime) -> tuple[object, ...]:
         item.guild_id,
         item.scope,
         item.kind,
-        json.dumps(item.payload, separators=(",", ":"), sort_keys=True),
+        _encode_payload(item.payload),
         "waiting" if item.wait_for else "pending",
         stamp,
         item.wait_for,
