@@ -254,10 +254,15 @@ class MastermindBot(commands.AutoShardedBot):
             f"; re-arm failed for {', '.join(failed)} (retrying)" if failed else "",
         )
 
+    async def stop_work(self) -> None:
+        """Stop the timer loop and the outbox's deliveries (giving back their claims), so
+        nothing touches the database once it closes."""
+        await self.timers.stop()
+        await self.outbox.stop()
+
     async def close(self) -> None:
         try:
-            await self.timers.stop()
-            await self.outbox.stop()
+            await self.stop_work()
             await super().close()
         finally:
             await self.storage.close()

@@ -658,6 +658,10 @@ class OutboxStore(Protocol):
         """Every row of a scope, whatever its state, in order (for tests and diagnostics)."""
         ...
 
+    async def latest(self, scope: str, kind: str) -> OutboxRow | None:
+        """The scope's newest row of `kind`, whatever its state."""
+        ...
+
     async def claim(self, row_id: int, owner: str, now: datetime, lease: timedelta) -> int | None:
         """Claim a pending row for `owner` until `now + lease` and count an attempt, before it
         is made (committed first: after a crash the row is known to have been tried, and its

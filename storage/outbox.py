@@ -116,6 +116,13 @@ class OutboxRepository:
         rows = await self.db.fetch_all("SELECT * FROM outbox WHERE scope = ? ORDER BY id", (scope,))
         return [_row(row) for row in rows]
 
+    async def latest(self, scope: str, kind: str) -> OutboxRow | None:
+        row = await self.db.fetch_one(
+            "SELECT * FROM outbox WHERE scope = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+            (scope, kind),
+        )
+        return None if row is None else _row(row)
+
     # -- delivery ---------------------------------------------------------------------------
 
     async def claim(self, row_id: int, owner: str, now: datetime, lease: timedelta) -> int | None:

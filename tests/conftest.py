@@ -23,15 +23,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--backend",
         choices=("sqlite", "postgresql", "both"),
         default="both",
-        help="the database the tests run on: storage tests run on each chosen backend; "
-        "the end-to-end bot runs on PostgreSQL only with `postgresql` (default: both)",
+        help="the database the tests run on: every storage and end-to-end test runs once on "
+        "each chosen backend (default: both)",
     )
 
 
 def backends(config: pytest.Config) -> list[str]:
-    """The backends storage tests run on."""
+    """The backends the tests run on."""
     chosen = str(config.getoption("--backend"))
     return list(BACKENDS) if chosen == "both" else [chosen]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that needs a database (through `backend`, `settings` or the bot) runs on each
+    chosen backend, as Red's storage drivers are tested."""
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", backends(metafunc.config))
+
+
+SETTLE_SECONDS = 30.0
+"""How long (real time) SimCord waits for the bot to go quiet in one call. Its default of 5 s
+is too short for an `advance_time` over weeks of a schedule on PostgreSQL on a busy 2-core
+machine; a bot that really hangs still fails, after this long."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        given = item.get_closest_marker("simcord")
+        options = {"settle_timeout": SETTLE_SECONDS, **(given.kwargs if given else {})}
+        item.own_markers.insert(0, pytest.mark.simcord(**options).mark)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -52,8 +72,8 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    if str(request.config.getoption("--backend")) == "postgresql":
+def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    if backend == "postgresql":
         url = request.getfixturevalue("database_url")
         return Settings(discord_token="test", database_path=tmp_path / "mm.db", database_url=url)
     return Settings(discord_token="test", database_path=tmp_path / "mm.db")
@@ -61,10 +81,12 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
 
 @pytest.fixture
 async def simcord_bot(settings: Settings, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """The bot under test. SimCord detaches bots without closing them, so the database
-    thread is closed here; otherwise a failing test would leave pytest hanging at exit."""
+    """The bot under test. SimCord detaches bots without closing them, so its timers and
+    deliveries are stopped and the database closed here; otherwise a failing test would leave
+    pytest hanging at exit, or a delivery would run into the closed database."""
     bot = create_bot(settings)
     yield bot
     env = request.node.funcargs.get("simcord_env")
     for built in {bot, getattr(env, "bot", bot)}:
+        await built.stop_work()
         await built.storage.close()

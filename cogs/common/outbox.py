@@ -196,6 +196,7 @@ class Outbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._started:
+            self._started = False
             try:
                 await self.bot.storage.outbox.release_claims(self.owner)
             except Exception:

@@ -55,6 +55,10 @@ SCOPE_PREFIX = "schedule:"
 # When the event is not as it should be (its row waits for Discord, or the voice channel is
 # gone), look again after:
 RETRY = timedelta(minutes=15)
+# ...or, when Discord refused the last event row (a permission the bot lacks, which the
+# facilitators were told about once), after this: a refusal is not fixed in minutes, and
+# asking every quarter of an hour only adds refused calls.
+RETRY_REFUSED = timedelta(hours=6)
 # Reminder records of meetings this long past are forgotten (skips stay: the .ics needs them).
 KEEP_PAST = timedelta(days=1)
 ALIVE = (discord.EventStatus.scheduled, discord.EventStatus.active)
@@ -118,8 +122,17 @@ class ScheduleKeeper:
             skipped -= stale
         settled = self._event_current(group, schedule, event_meeting(rec, now, skipped), now)
         pending = any(r.kind == EVENT_KIND for r in await self.bot.storage.outbox.pending(scope))
+        retry = now + RETRY
         if not settled and not pending:
-            await self.bot.storage.outbox.add([self.event_effect(group)], now)
+            last = await self.bot.storage.outbox.latest(scope, EVENT_KIND)
+            if (
+                last is not None
+                and last.state == "failed"
+                and now < last.created_at + RETRY_REFUSED
+            ):
+                retry = last.created_at + RETRY_REFUSED
+            else:
+                await self.bot.storage.outbox.add([self.event_effect(group)], now)
         if pending or not settled:
             self.bot.outbox.kick(scope)
 
@@ -137,7 +150,6 @@ class ScheduleKeeper:
         due_at = next_check(rec, now, skipped, sent, schedule.set_at)
         if not settled:
             # Look again later: the event row may be waiting for Discord, or for a voice channel.
-            retry = now + RETRY
             due_at = retry if due_at is None else min(due_at, retry)
         self.bot.timers.schedule(TIMER_KIND, group_id, due_at)
 

@@ -341,6 +341,9 @@ class Database:
             if single:
                 return await self._on_writer_thread(lambda raw: work(_SyncTx(raw)))
             return await self._on_writer_thread(lambda raw: _in_savepoint(raw, work))
+        if self._conn is None:
+            # Refused at once: queued, it would wait for a commit that never comes.
+            raise RuntimeError("the database is not open")
         member = _Member(work, single=single)
         self._enqueue(member)
         return cast(T, await member.committed)

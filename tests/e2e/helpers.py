@@ -199,16 +199,23 @@ def message_payloads(env: Env) -> list[dict[str, Any]]:
 # -------------------------------------------------------------------------------- restarts
 
 
-async def restart(env: Env, settings: Settings) -> MastermindBot:
-    """Restart on the same database with a fresh bot, and close the old one's database (SimCord
-    does not close the old bot)."""
-    from bot import create_bot
-
+async def replace_bot(env: Env, new: MastermindBot) -> MastermindBot:
+    """Put `new` in the old bot's place on the same database, as after a crash or a deploy.
+    SimCord detaches the old bot without closing it: its timers and deliveries are stopped
+    and its database closed here, so it neither acts after the restart nor keeps the test
+    process alive."""
     old = bot_of_env(env)
-    new = create_bot(settings)
     await env.restart_bot(new)
+    await old.stop_work()
     await old.storage.close()
     return new
+
+
+async def restart(env: Env, settings: Settings) -> MastermindBot:
+    """Restart on the same database with a fresh bot."""
+    from bot import create_bot
+
+    return await replace_bot(env, create_bot(settings))
 
 
 @pytest.fixture
@@ -216,4 +223,6 @@ async def close_storage(simcord_env: Env) -> AsyncIterator[None]:
     """Close the bot's database after the test: SimCord never calls `bot.close()`, and an open
     aiosqlite thread keeps the test process alive after a failure."""
     yield
-    await bot_of_env(simcord_env).storage.close()
+    bot = bot_of_env(simcord_env)
+    await bot.stop_work()
+    await bot.storage.close()

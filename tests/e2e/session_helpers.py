@@ -14,7 +14,7 @@ from simcord.enums import OverwriteType
 from bot import MastermindBot, Settings, create_bot
 from cogs.sessions import SessionsCog
 from core.session import SessionState
-from tests.e2e.helpers import World, make_world
+from tests.e2e.helpers import World, make_world, replace_bot
 
 
 @dataclass
@@ -194,7 +194,6 @@ async def restart(
     detaches it without closing it). `during_downtime` runs while no bot is connected: after
     the old bot is detached and before the new one receives the guild, so the new bot learns
     of it only from the guild snapshot, as after a real outage."""
-    old = bot_of(env)
     new = create_bot(settings)
     if during_downtime is not None:
         original = new.setup_hook
@@ -205,6 +204,4 @@ async def restart(
             await original()
 
         new.setup_hook = setup_hook  # type: ignore[method-assign]
-    await env.restart_bot(new)
-    await old.storage.close()
-    return new
+    return await replace_bot(env, new)

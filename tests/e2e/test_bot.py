@@ -16,12 +16,12 @@ from simcord import Env
 import bot as bot_module
 from bot import REQUIRED_PERMISSIONS, Settings, create_bot
 from tests.e2e.helpers import (
-    bot_of_env,
     channel_by_id,
     close_storage,  # noqa: F401  (used below)
     command_syncs,
     group_named,
     make_world,
+    replace_bot,
     reply_embed,
     reply_text,
     restart,
@@ -87,9 +87,7 @@ async def test_changed_command_set_is_synced_at_start(simcord_env: Env, settings
         await interaction.response.send_message("pong", ephemeral=True)
 
     changed.tree.add_command(ping)
-    old = bot_of_env(env)
-    await env.restart_bot(changed)
-    await old.storage.close()
+    await replace_bot(env, changed)
 
     assert command_syncs(env) == 2
     result = await world.people["ana"].slash(world.lobby, "ping")

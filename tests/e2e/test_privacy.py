@@ -14,6 +14,7 @@ from core.exports import ANONYMOUS
 from tests.e2e.helpers import bot_of_env, close_storage, refused, restart  # noqa: F401
 from tests.e2e.session_helpers import Circle, make_circle
 from tests.e2e.test_reports import details, rate, report
+from tests.schema import table_names
 
 pytestmark = pytest.mark.usefixtures("close_storage")
 
@@ -98,8 +99,7 @@ async def test_export_then_delete_a_member(simcord_env: Env) -> None:
     await refused(env, ana.slash(lobby, "mastermind privacy delete"), "stores nothing about you")
 
     # Nothing identifies her any more: not in any table, not in the group's role.
-    tables = await bot.storage.db.fetch_all("SELECT name FROM sqlite_master WHERE type='table'")
-    for (table,) in tables:
+    for table in await table_names(bot.storage.db):
         for row in await bot.storage.db.fetch_all(f"SELECT * FROM {table}"):
             assert str(ana.id) not in json.dumps([str(v) for v in tuple(row)]), table
     circle_role = circle.world.guild.roles["Circle"]

@@ -17,7 +17,7 @@ import pytest
 from simcord import ChannelHandle, Env, MemberActor
 
 from bot import MastermindBot, Settings, create_bot
-from tests.e2e.helpers import World, make_world, refused, reply_embed, reply_text
+from tests.e2e.helpers import World, make_world, refused, replace_bot, reply_embed, reply_text
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 FIRST = datetime(2026, 1, 6, 14, tzinfo=UTC)  # Tuesday 09:00 EST
@@ -52,9 +52,7 @@ async def close_database(simcord_env: Env) -> AsyncIterator[None]:
 async def restart(env: Env, settings: Settings) -> None:
     """A new bot on the same database, as after a crash or a deploy; the old one's database
     connection is closed (SimCord detaches the old bot without closing it)."""
-    old = bot_of(env)
-    await env.restart_bot(create_bot(settings))
-    await old.storage.close()
+    await replace_bot(env, create_bot(settings))
 
 
 @dataclass

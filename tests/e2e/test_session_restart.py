@@ -8,9 +8,8 @@ import discord
 from simcord import Env
 
 from bot import Settings, create_bot
-from tests.e2e.helpers import reply_text
+from tests.e2e.helpers import replace_bot, reply_text
 from tests.e2e.session_helpers import (
-    bot_of,
     floor_line,
     is_live,
     live,
@@ -157,10 +156,7 @@ async def test_work_that_fell_due_while_down_runs_once_without_a_burst(
     # The new bot comes back 4.5 minutes later than the old one left (its clock is ahead):
     # fay's and ana's turns and their warnings all fell due meanwhile.
     gap = timedelta(minutes=4)
-    old = bot_of(env)
-    new = create_bot(settings, clock=lambda: discord.utils.utcnow() + gap)
-    await env.restart_bot(new)
-    await old.storage.close()
+    await replace_bot(env, create_bot(settings, clock=lambda: discord.utils.utcnow() + gap))
 
     new_posts = circle.text.history()[posts_before:]
     assert [m.content[:40] for m in new_posts] == [f"🎙️ {ben.mention}, it's your turn"[:40]]

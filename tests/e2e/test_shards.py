@@ -12,7 +12,7 @@ from bot import MastermindBot, Settings, create_bot
 from cogs.sessions._runner import TIMER_KIND, SessionRunner
 from core.errors import UserError
 from core.shards import shard_of
-from tests.e2e.helpers import World
+from tests.e2e.helpers import World, replace_bot
 from tests.e2e.session_helpers import Circle, bot_of, cog_of, is_live, live
 
 
@@ -53,11 +53,7 @@ async def stored(bot: MastermindBot, session_id: int) -> tuple[int, int]:
 
 async def switch(env: Env, settings: Settings, **shards: object) -> MastermindBot:
     """Restart on the same database as a process running other shards."""
-    old = bot_of(env)
-    new = create_bot(settings.model_copy(update=shards))
-    await env.restart_bot(new)
-    await old.storage.close()
-    return new
+    return await replace_bot(env, create_bot(settings.model_copy(update=shards)))
 
 
 class TestShards:

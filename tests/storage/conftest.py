@@ -10,14 +10,8 @@ import pytest
 
 from storage import Storage
 from tests import pg
-from tests.conftest import backends
 
 StorageFactory = Callable[[], Storage]
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", backends(metafunc.config))
 
 
 @pytest.fixture

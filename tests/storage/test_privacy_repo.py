@@ -19,6 +19,7 @@ from core.session.outbox import UNMUTE
 from core.stats import session_figures
 from storage import Storage
 from storage.privacy import DELETED_MENTION, scrub_state
+from tests.schema import table_names
 from tests.storage.test_reports_repo import ANA, BEN, CY, GUILD, NOW, make_group, run_session
 
 LATER = NOW + timedelta(minutes=30)
@@ -92,15 +93,7 @@ async def cells_with(storage: Storage, user_id: int, anon_id: int) -> list[tuple
     anonymous id that replaced it may happen to hold the same digits: it does not count)."""
     needle = str(user_id)
     found = []
-    if storage.db.dialect == "sqlite":
-        listing = "SELECT name FROM sqlite_master WHERE type = 'table'"
-    else:
-        listing = (
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-        )
-    tables = await storage.db.fetch_all(listing)
-    for table in [row[0] for row in tables]:
+    for table in await table_names(storage.db):
         for row in await storage.db.fetch_all(f"SELECT * FROM {table}"):
             for column, value in dict(row).items():
                 if value is not None and needle in str(value).replace(str(anon_id), ""):
