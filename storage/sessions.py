@@ -91,7 +91,7 @@ class SessionRepository:
         writer (so a burst of hand-overs shares its group commits); only over the version
         this process holds, else `StaleSession` and nothing is written."""
         session_id = state.session_id
-        expected = await self._expected(session_id)
+        expected = self._expected(session_id)
         params = (
             state.model_dump_json(),
             to_db_time(state.next_due()),
@@ -117,7 +117,7 @@ class SessionRepository:
             raise StaleSession(session_id)
         self._versions[session_id] = expected + 1
 
-    async def _expected(self, session_id: int) -> int:
+    def _expected(self, session_id: int) -> int:
         """The version a save goes over: the one this process holds. A session it never
         loaded (or whose copy went stale) is not its to save until it is reloaded."""
         held = self._versions.get(session_id)
@@ -137,7 +137,7 @@ class SessionRepository:
         hot-seat history, the feedback request (with its close and reminder times) and the
         outbox rows of the summary and the feedback message."""
         ended = state.ended_at or now
-        expected = await self._expected(state.session_id)
+        expected = self._expected(state.session_id)
         async with self.db.transaction() as conn:
             # First, so that a stale copy writes nothing at all (the block rolls back).
             changed = await conn.execute(

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import pytest
 from core.session import default_config, machine
 from storage import Storage
 from storage.sql import UniqueViolation
+from storage.sqlite import db as sqlite_db
 from storage.sqlite.db import Database
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -266,3 +268,101 @@ async def test_pending_writes_are_committed_before_close(tmp_path: Path) -> None
     await database.close()
     await asyncio.gather(*writes)
     assert len(meta_keys(tmp_path / "mm.db")) == 5
+
+
+async def test_reads_that_arrive_together_share_one_trip(db: Database) -> None:
+    await db.executemany(
+        "INSERT INTO bot_meta (key, value) VALUES (?, ?)",
+        [(f"k{n:02d}", str(n)) for n in range(20)],
+    )
+    before = db.read_trips
+    rows = await asyncio.gather(
+        *(
+            db.fetch_one("SELECT value FROM bot_meta WHERE key = ?", (f"k{n:02d}",))
+            for n in range(20)
+        )
+    )
+    assert [row["value"] if row else None for row in rows] == [str(n) for n in range(20)]
+    assert db.read_trips - before == 1
+
+
+async def test_one_failing_read_fails_only_itself(db: Database) -> None:
+    before = db.read_trips
+    results = await asyncio.gather(
+        db.fetch_one("SELECT 1"),
+        db.fetch_all("SELECT * FROM no_such_table"),
+        db.fetch_one("SELECT 2"),
+        return_exceptions=True,
+    )
+    assert db.read_trips - before == 1, "the three shared a trip"
+    first, failed, last = results
+    assert isinstance(failed, sqlite3.OperationalError)
+    assert not isinstance(first, BaseException) and first is not None and first[0] == 1
+    assert not isinstance(last, BaseException) and last is not None and last[0] == 2
+
+
+async def test_a_read_cancelled_while_it_waits_leaves_the_others_alone(db: Database) -> None:
+    cancelled = asyncio.create_task(db.fetch_all("SELECT 1"))
+    other = asyncio.create_task(db.fetch_one("SELECT 2"))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    row = await other
+    assert row is not None and row[0] == 2
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+
+
+async def checkpoints_reach(db: Database, count: int) -> None:
+    """Wait (a bounded while) for the checkpointer's `count`-th checkpoint."""
+    for _ in range(500):
+        if db.checkpoints >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{db.checkpoints} checkpoints, expected {count}")
+
+
+def in_database_file(path: Path, tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
+    """What the database file alone holds, without its WAL: what was checkpointed."""
+    copy = tmp_path / "file-only.db"
+    shutil.copyfile(path, copy)
+    return outside(copy, sql)
+
+
+async def test_a_commit_never_checkpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Far more than SQLite's 1,000-page mark in one group: the COMMIT leaves it all in the
+    WAL (durable there), for the checkpointer."""
+    monkeypatch.setattr(sqlite_db, "CHECKPOINT_EVERY", 3600.0)
+    database = Database(tmp_path / "mm.db")
+    await database.open()
+    try:
+        await checkpoints_reach(database, 1)
+        writer = list(await database.conn.execute_fetchall("PRAGMA wal_autocheckpoint"))
+        assert writer[0][0] == 0
+        await database.executemany(
+            "INSERT INTO bot_meta (key, value) VALUES (?, ?)",
+            [(f"big{n:04d}", "x" * 4000) for n in range(1500)],
+        )
+        assert len(meta_keys(database.path)) == 1500, "committed"
+        counted = "SELECT COUNT(*) FROM bot_meta"
+        assert in_database_file(database.path, tmp_path, counted) == [(0,)]
+        assert database.checkpoints == 1
+    finally:
+        await database.close()
+
+
+async def test_the_checkpointer_folds_commits_into_the_database_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_db, "CHECKPOINT_EVERY", 0.0)
+    database = Database(tmp_path / "mm.db")
+    await database.open()
+    try:
+        await checkpoints_reach(database, 1)
+        await database.execute("INSERT INTO bot_meta (key, value) VALUES ('folded', '1')")
+        await checkpoints_reach(database, 2)
+        found = in_database_file(
+            database.path, tmp_path, "SELECT value FROM bot_meta WHERE key = 'folded'"
+        )
+        assert found == [("1",)]
+    finally:
+        await database.close()
