@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cohorts, feedback, handover, interaction, rearm, rest_calls
+from bench import cohorts, feedback, handover, interaction, postgres, rearm, rest_calls
 from bench.common import Result, Size, Target, load_average, machine_info, show
 
 Runner = Callable[[Size], Coroutine[Any, Any, Result]]
@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, Runner] = {
     "rearm": rearm.run,
     "feedback": feedback.run,
     "cohorts": cohorts.run,
+    "postgres": postgres.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 ROOT = Path(__file__).resolve().parent.parent
