@@ -5,8 +5,14 @@ there as it is, inside BEGIN/COMMIT, exactly as on SQLite's writer thread. Conne
 autocommit mode: a read outside a transaction sees committed rows only. Within the process,
 writes never interleave (the repositories' read-modify-writes rely on it, as SQLite's single
 writer guarantees): one lock orders `transaction()` blocks and group commits of `run` units,
-which share one transaction with a savepoint each. Commits are durable (`synchronous_commit`
-on). Across processes, the schema's constraints and conditional updates protect.
+which share one transaction. Commits are durable (`synchronous_commit` on). Across
+processes, the schema's constraints and conditional updates protect.
+
+A group runs first without any savepoint: each costs two round trips, and every one that
+writes takes a subtransaction id (past 64 in one transaction, PostgreSQL's snapshots of every
+other connection slow down). Only when a unit fails is the group rolled back and run again
+unit by unit, each unit and each of its writes in a savepoint, so that the failing one
+undoes only itself, as on SQLite. A `run` unit therefore acts only through its connection.
 """
 
 from __future__ import annotations
@@ -172,17 +178,23 @@ def _integrity_violations() -> Iterator[None]:
 
 
 class _SyncTx:
-    """`SyncTx` over one connection inside a transaction. A failed statement undoes only
-    itself, as on SQLite: each write runs in its own savepoint, since PostgreSQL would
-    otherwise abort the whole transaction."""
+    """`SyncTx` over one connection inside a transaction. Guarded, a failed statement undoes
+    only itself, as on SQLite: each write runs in its own savepoint, since PostgreSQL would
+    otherwise abort the whole transaction. Unguarded (a group's first attempt), a failure
+    aborts the transaction, and the group is run again guarded."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_guarded")
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, guarded: bool = True) -> None:
         self._conn = conn
+        self._guarded = guarded
 
     @contextmanager
     def _statement(self) -> Iterator[None]:
+        if not self._guarded:
+            with _integrity_violations():
+                yield
+            return
         conn = self._conn
         conn.execute("SAVEPOINT statement")
         try:
@@ -258,8 +270,42 @@ class _Member:
 
 
 def _run_group(conn: Connection, members: list[_Member]) -> None:
-    """In a worker thread: one transaction, each member in its own savepoint so one failing
-    undoes only itself; COMMIT once for all."""
+    """In a worker thread: one transaction for all, COMMIT once. First every member as it
+    is, with no savepoint; if one fails, all is rolled back and run again guarded."""
+    if _run_unguarded(conn, members):
+        return
+    for member in members:
+        member.result = None
+        member.error = None
+    _run_guarded(conn, members)
+
+
+def _run_unguarded(conn: Connection, members: list[_Member]) -> bool:
+    """The group without savepoints, committed if no member failed; False when one did (its
+    transaction is then rolled back). A broken connection raises as it is."""
+    conn.execute("BEGIN")
+    try:
+        for member in members:
+            member.result = member.work(_SyncTx(conn, guarded=False))
+            # A unit that swallowed a failed statement left the transaction aborted.
+            if conn.info.transaction_status != TransactionStatus.INTRANS:
+                break
+        else:
+            conn.execute("COMMIT")
+            return True
+    except Exception:
+        if conn.closed or conn.info.transaction_status not in (
+            TransactionStatus.INTRANS,
+            TransactionStatus.INERROR,
+        ):
+            raise
+    conn.execute("ROLLBACK")
+    return False
+
+
+def _run_guarded(conn: Connection, members: list[_Member]) -> None:
+    """The group again, each member in its own savepoint (and each of its writes in one) so
+    that one failing undoes only itself."""
     conn.execute("BEGIN")
     for member in members:
         try:
