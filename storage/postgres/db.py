@@ -8,9 +8,10 @@ writer guarantees): one lock orders `transaction()` blocks and group commits of 
 which share one transaction. Commits are durable (`synchronous_commit` on). Across
 processes, the schema's constraints and conditional updates protect.
 
-A group runs first without any savepoint: each costs two round trips, and every one that
-writes takes a subtransaction id (past 64 in one transaction, PostgreSQL's snapshots of every
-other connection slow down). Only when a unit fails is the group rolled back and run again
+A group runs first without any savepoint (each costs two round trips, and every one that
+writes takes a subtransaction id: past 64 in one transaction, PostgreSQL's snapshots of every
+other connection slow down), in pipeline mode (what nobody waits for, an `executemany`, goes
+with the next statement). Only when a unit fails is the group rolled back and run again
 unit by unit, each unit and each of its writes in a savepoint, so that the failing one
 undoes only itself, as on SQLite. A `run` unit therefore acts only through its connection.
 """
@@ -178,23 +179,17 @@ def _integrity_violations() -> Iterator[None]:
 
 
 class _SyncTx:
-    """`SyncTx` over one connection inside a transaction. Guarded, a failed statement undoes
-    only itself, as on SQLite: each write runs in its own savepoint, since PostgreSQL would
-    otherwise abort the whole transaction. Unguarded (a group's first attempt), a failure
-    aborts the transaction, and the group is run again guarded."""
+    """`SyncTx` over one connection inside a transaction. A failed statement undoes only
+    itself, as on SQLite: each write runs in its own savepoint, since PostgreSQL would
+    otherwise abort the whole transaction."""
 
-    __slots__ = ("_conn", "_guarded")
+    __slots__ = ("_conn",)
 
-    def __init__(self, conn: Connection, *, guarded: bool = True) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._guarded = guarded
 
     @contextmanager
     def _statement(self) -> Iterator[None]:
-        if not self._guarded:
-            with _integrity_violations():
-                yield
-            return
         conn = self._conn
         conn.execute("SAVEPOINT statement")
         try:
@@ -231,6 +226,46 @@ class _SyncTx:
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         return cast(Row | None, self._conn.execute(translate(sql), _params(params)).fetchone())
+
+
+class _PipelinedTx:
+    """`SyncTx` for a group's first attempt: no savepoints, and the connection in pipeline
+    mode, so a statement whose result nobody waits for (`executemany`) travels with the next
+    one that is waited for, in one round trip. A failed statement aborts the transaction
+    (and may surface in a later call): the group is then run again, guarded."""
+
+    __slots__ = ("_conn", "_pipeline")
+
+    def __init__(self, conn: Connection, pipeline: psycopg.Pipeline) -> None:
+        self._conn = conn
+        self._pipeline = pipeline
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        with _integrity_violations():
+            cursor = self._conn.execute(translate(sql), _params(params))
+            self._pipeline.sync()
+        return cursor.rowcount
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        batch = [_params(row) for row in rows]
+        if batch:
+            with _integrity_violations():
+                self._conn.cursor().executemany(translate(sql), batch)
+
+    def insert(self, sql: str, params: Params = ()) -> int:
+        with _integrity_violations():
+            row = self._conn.execute(translate(sql), _params(params)).fetchone()
+        if row is None:
+            raise RuntimeError("an insert returned no id (is `RETURNING id` missing?)")
+        return int(row[0])
+
+    def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        with _integrity_violations():
+            return cast(list[Row], self._conn.execute(translate(sql), _params(params)).fetchall())
+
+    def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        rows = self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
 
 def _in_savepoint(conn: Connection, name: str, work: Callable[[SyncTx], T]) -> T:
@@ -281,24 +316,24 @@ def _run_group(conn: Connection, members: list[_Member]) -> None:
 
 
 def _run_unguarded(conn: Connection, members: list[_Member]) -> bool:
-    """The group without savepoints, committed if no member failed; False when one did (its
-    transaction is then rolled back). A broken connection raises as it is."""
-    conn.execute("BEGIN")
+    """The group in pipeline mode without savepoints, committed if nothing failed; False when
+    something did (its transaction is then rolled back). A broken connection raises."""
+    failure: Exception | None = None
     try:
-        for member in members:
-            member.result = member.work(_SyncTx(conn, guarded=False))
-            # A unit that swallowed a failed statement left the transaction aborted.
-            if conn.info.transaction_status != TransactionStatus.INTRANS:
-                break
-        else:
-            conn.execute("COMMIT")
-            return True
-    except Exception:
-        if conn.closed or conn.info.transaction_status not in (
-            TransactionStatus.INTRANS,
-            TransactionStatus.INERROR,
-        ):
-            raise
+        with conn.pipeline() as pipeline:
+            conn.execute("BEGIN")
+            tx = _PipelinedTx(conn, pipeline)
+            for member in members:
+                member.result = member.work(tx)
+            pipeline.sync()
+    except Exception as error:
+        failure = error
+    status = conn.info.transaction_status
+    if failure is None and status == TransactionStatus.INTRANS:
+        conn.execute("COMMIT")
+        return True
+    if conn.closed or status not in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        raise failure or psycopg.OperationalError(f"the connection is {status.name}")
     conn.execute("ROLLBACK")
     return False
 
