@@ -50,6 +50,9 @@ class Size:
     """Live sessions of the hand-over lateness run on each backend (`bench.postgres`)."""
     postgres_burst: int
     """Deadlines on one instant in the bot-process runs of `bench.postgres`."""
+    postgres_lead: float
+    """Seconds from the sessions' insertion to that instant: the processes adopt and arm
+    them meanwhile."""
 
     @classmethod
     def full(cls) -> Size:
@@ -67,6 +70,7 @@ class Size:
             cohort_sizes=(40, 120, 200),
             postgres_sessions=1_000,
             postgres_burst=1_000,
+            postgres_lead=2.5,
         )
 
     @classmethod
@@ -85,6 +89,7 @@ class Size:
             cohort_sizes=(24,),
             postgres_sessions=20,
             postgres_burst=10,
+            postgres_lead=0.6,
         )
 
 

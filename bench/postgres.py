@@ -249,6 +249,7 @@ async def burst_in_processes(
         "sessions": count,
         "sessions_per_shard_of_2": dict(sorted(per_shard.items())),
         "head_start_s": round(min(float(a["head"]) for a in armed), 3),
+        "setup_overran_lead": min(float(a["head"]) for a in armed) <= 0,
         "adopted": [int(s["adopted"]) for s in stats],
         "committed_by_process": [len(s["committed"]) for s in stats],
         "stale_by_process": [int(s["stale"]) for s in stats],
@@ -323,7 +324,7 @@ async def run(size: Size) -> Result:
                     note=f"{lateness['missed']} missed" if stat == "p50" else "",
                 )
         burst = size.postgres_burst
-        lead = size.handover_lead + 1.5
+        lead = size.postgres_lead
         for plan in PLANS:
             data: dict[str, Any] = await burst_in_processes(
                 plan, burst, lead, make[plan.backend], folder
