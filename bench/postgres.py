@@ -252,6 +252,9 @@ async def burst_in_processes(
         "setup_overran_lead": min(float(a["head"]) for a in armed) <= 0,
         "adopted": [int(s["adopted"]) for s in stats],
         "committed_by_process": [len(s["committed"]) for s in stats],
+        "committed_max_ms_by_process": [
+            round(max(s["committed"], default=0.0) * 1000, 1) for s in stats
+        ],
         "stale_by_process": [int(s["stale"]) for s in stats],
         "delivered_by_process": dict(sorted(stand_in.by_worker.items())),
         "commits_by_process": [int(s["commits"]) for s in stats],
