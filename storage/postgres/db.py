@@ -232,36 +232,39 @@ class _PipelinedTx:
     """`SyncTx` for a group's first attempt: no savepoints, and the connection in pipeline
     mode, so a statement whose result nobody waits for (`executemany`) travels with the next
     one that is waited for, in one round trip. A failed statement aborts the transaction
-    (and may surface in a later call): the group is then run again, guarded."""
+    (and may surface in a later call): the group is then run again, guarded. Two cursors
+    serve the whole group (a new cursor per statement costs about a fifth of the client's
+    time): one for statements read at once, one for `executemany`."""
 
-    __slots__ = ("_conn", "_pipeline")
+    __slots__ = ("_batch", "_cursor", "_pipeline")
 
     def __init__(self, conn: Connection, pipeline: psycopg.Pipeline) -> None:
-        self._conn = conn
         self._pipeline = pipeline
+        self._cursor = conn.cursor()
+        self._batch = conn.cursor()
 
     def execute(self, sql: str, params: Params = ()) -> int:
         with _integrity_violations():
-            cursor = self._conn.execute(translate(sql), _params(params))
+            self._cursor.execute(translate(sql), _params(params))
             self._pipeline.sync()
-        return cursor.rowcount
+        return self._cursor.rowcount
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         batch = [_params(row) for row in rows]
         if batch:
             with _integrity_violations():
-                self._conn.cursor().executemany(translate(sql), batch)
+                self._batch.executemany(translate(sql), batch)
 
     def insert(self, sql: str, params: Params = ()) -> int:
         with _integrity_violations():
-            row = self._conn.execute(translate(sql), _params(params)).fetchone()
+            row = self._cursor.execute(translate(sql), _params(params)).fetchone()
         if row is None:
             raise RuntimeError("an insert returned no id (is `RETURNING id` missing?)")
         return int(row[0])
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         with _integrity_violations():
-            return cast(list[Row], self._conn.execute(translate(sql), _params(params)).fetchall())
+            return cast(list[Row], self._cursor.execute(translate(sql), _params(params)).fetchall())
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = self.fetch_all(sql, params)
