@@ -12,4 +12,6 @@ Each benchmark is a module with `async def run(size: Size) -> Result`:
   other live sessions.
 - `bench.rearm` — start-up re-arm time and memory per live session, for 1,000 and 5,000.
 - `bench.feedback` — feedback submissions committed to SQLite per second.
+- `bench.postgres` — the hand-over, shard-process and rating figures on a durable PostgreSQL
+  server (`bench.pgserver`) beside SQLite's, with real bot processes (`bench.shard_worker`).
 """

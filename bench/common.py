@@ -46,6 +46,13 @@ class Size:
     rearm_sessions: tuple[int, ...]
     feedback_submissions: int
     cohort_sizes: tuple[int, ...]
+    postgres_sessions: int
+    """Live sessions of the hand-over lateness run on each backend (`bench.postgres`)."""
+    postgres_burst: int
+    """Deadlines on one instant in the bot-process runs of `bench.postgres`."""
+    postgres_lead: float
+    """Seconds from the sessions' insertion to that instant: the processes adopt and arm
+    them meanwhile."""
 
     @classmethod
     def full(cls) -> Size:
@@ -61,6 +68,9 @@ class Size:
             rearm_sessions=(1_000, 5_000),
             feedback_submissions=2_000,
             cohort_sizes=(40, 120, 200),
+            postgres_sessions=1_000,
+            postgres_burst=1_000,
+            postgres_lead=2.5,
         )
 
     @classmethod
@@ -77,6 +87,9 @@ class Size:
             rearm_sessions=(50,),
             feedback_submissions=40,
             cohort_sizes=(24,),
+            postgres_sessions=20,
+            postgres_burst=10,
+            postgres_lead=0.6,
         )
 
 

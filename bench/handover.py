@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import gc
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,13 +63,23 @@ P99_TARGET_MS = 10.0
 TARGET_SIZE = 1_000
 BURST_COMMITTED_TARGET_MS = 100.0
 
+StorageFactory = Callable[[str], Storage]
+"""A fresh, unopened `Storage` for one measurement, given a name for it."""
+
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-async def measure(count: int, window: float, lead: float, folder: Path) -> dict[str, object]:
-    storage = Storage.at(folder / f"handover-{count}.db")
+def sqlite_in(folder: Path) -> StorageFactory:
+    """SQLite files in `folder`, one per measurement."""
+    return lambda name: Storage.at(folder / f"{name}.db")
+
+
+async def measure(
+    count: int, window: float, lead: float, make: StorageFactory
+) -> dict[str, object]:
+    storage = make(f"handover-{count}")
     await storage.open()
     timers = TimerService(now_utc)
     service = SessionService(storage.sessions)
@@ -183,7 +194,9 @@ async def run(size: Size) -> Result:
     )
     with tempfile.TemporaryDirectory(prefix="mm-bench-") as tmp:
         for count in size.handover_sessions:
-            data = await measure(count, size.handover_window, size.handover_lead, Path(tmp))
+            data = await measure(
+                count, size.handover_window, size.handover_lead, sqlite_in(Path(tmp))
+            )
             result.details[str(count)] = data
             rendered = data["rendered"]
             assert isinstance(rendered, dict)
@@ -211,7 +224,7 @@ async def run(size: Size) -> Result:
                 note=GcPauses.describe(data["gc_pauses"], "in the window"),
             )
         count = size.handover_burst
-        data = await measure(count, 0.0, size.handover_lead, Path(tmp))
+        data = await measure(count, 0.0, size.handover_lead, sqlite_in(Path(tmp)))
         result.details[f"burst-{count}"] = data
         rendered = data["rendered"]
         assert isinstance(rendered, dict)

@@ -2,6 +2,9 @@
 
 `python -m bench [--quick] [--only NAME ...] [--out PATH] [--strict] [--in-process]`.
 
+With `--only`, the file written keeps the other benchmarks' results from the run it held
+(each benchmark says when and by which command it was measured).
+
 A full run starts each benchmark in a fresh interpreter (`python -m bench --only NAME
 --in-process`), one after the other, so that none is measured with another's leftovers in
 memory (they would lengthen every garbage collection) or with its modules half-imported.
@@ -26,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cohorts, feedback, handover, interaction, rearm, rest_calls
+from bench import cohorts, feedback, handover, interaction, postgres, rearm, rest_calls
 from bench.common import Result, Size, Target, load_average, machine_info, show
 
 Runner = Callable[[Size], Coroutine[Any, Any, Result]]
@@ -37,6 +40,7 @@ BENCHMARKS: dict[str, Runner] = {
     "rearm": rearm.run,
     "feedback": feedback.run,
     "cohorts": cohorts.run,
+    "postgres": postgres.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +135,33 @@ def document(
     }
 
 
+def merged(path: Path, fresh: dict[str, Any]) -> dict[str, Any]:
+    """`fresh` (a run of some benchmarks) over what `path` already holds from a run of the
+    same kind (full or quick): the benchmarks run now replace theirs, the others are kept,
+    each stamped with the run it comes from."""
+    for bench in fresh["benchmarks"]:
+        bench["measured_at"] = fresh["created_at"]
+        bench["command"] = f"{fresh['command']} --only {bench['name']}"
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return fresh
+    if not isinstance(old, dict) or old.get("quick") != fresh["quick"]:
+        return fresh
+    ran = {bench["name"] for bench in fresh["benchmarks"]}
+    kept = [
+        {"measured_at": old.get("created_at"), "command": old.get("command"), **bench}
+        for bench in old.get("benchmarks", [])
+        if bench.get("name") not in ran
+    ]
+    order = list(BENCHMARKS)
+    every = sorted(
+        kept + fresh["benchmarks"],
+        key=lambda b: order.index(b["name"]) if b["name"] in order else len(order),
+    )
+    return {**fresh, "command": "merged: see each benchmark's command", "benchmarks": every}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a tiny run (smoke, not figures)")
@@ -151,11 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     results = run_all(size, args.only, isolate=isolate, quiet=args.quiet)
     print(table(results, machine))
+    written = document(results, machine, size, isolate)
+    if args.only:
+        written = merged(args.out, written)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(document(results, machine, size, isolate), indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
+    args.out.write_text(json.dumps(written, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nwritten to {args.out}")
     broken = any(r["details"].get("crashed") for r in results)
     missed = any(f["pass"] is False for r in results for f in r["figures"])

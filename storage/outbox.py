@@ -131,28 +131,28 @@ class OutboxRepository:
         create is retried with the same nonce). Returns the attempt count, or None when the
         row is no longer pending or another process holds an unexpired claim on it.
 
-        On PostgreSQL the row is locked (`FOR UPDATE SKIP LOCKED`) inside the claim, so two
-        processes claiming at once never both see it free; SQLite has one writer, and its
-        conditional UPDATE is the same decision."""
+        One conditional UPDATE, a unit of the next group commit (claims of a burst of
+        deliveries share commits with each other and with the writes around them). On
+        PostgreSQL the row is locked first (`FOR UPDATE SKIP LOCKED`, in the same statement),
+        so two processes claiming at once never both see it free; SQLite has one writer, and
+        its conditional UPDATE is the same decision."""
         stamp, until = to_db_time(now), to_db_time(now + lease)
         free = (
             "state = 'pending' AND (claimed_by IS NULL OR claimed_by = ? OR lease_until IS NULL"
             " OR lease_until <= ?)"
         )
-        async with self.db.transaction() as conn:
-            if self.db.dialect == "postgresql":
-                locked = await conn.fetch_one(
-                    f"SELECT id FROM outbox WHERE id = ? AND {free} FOR UPDATE SKIP LOCKED",
-                    (row_id, owner, stamp),
-                )
-                if locked is None:
-                    return None
-            row = await conn.fetch_one(
-                "UPDATE outbox SET attempts = attempts + 1, claimed_by = ?, lease_until = ?"
-                f" WHERE id = ? AND {free} RETURNING attempts",
-                (owner, until, row_id, owner, stamp),
-            )
-        return int(row[0]) if row is not None else None
+        which = "id = ?"
+        params: tuple[object, ...] = (owner, until, row_id, owner, stamp)
+        if self.db.dialect == "postgresql":
+            which = f"id = (SELECT id FROM outbox WHERE id = ? AND {free} FOR UPDATE SKIP LOCKED)"
+            params = (owner, until, row_id, owner, stamp, owner, stamp)
+        sql = (
+            "UPDATE outbox SET attempts = attempts + 1, claimed_by = ?, lease_until = ?"
+            f" WHERE {which} AND {free} RETURNING attempts"
+        )
+        # fetch_all: a RETURNING statement read to its end, so nothing stays in progress.
+        rows = await self.db.run(lambda tx: tx.fetch_all(sql, params))
+        return int(rows[0][0]) if rows else None
 
     async def release_claims(self, owner: str | None) -> int:
         """Give back what `owner` still holds (it is stopping), or every claim (None: a

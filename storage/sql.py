@@ -100,7 +100,9 @@ class Database(Protocol):
 
     async def run(self, work: Callable[[SyncTx], T], *, single: bool = False) -> T:
         """`work(tx)` as one atomic unit, acknowledged once committed. For short
-        read-modify-writes that must stay fast under load. `single`: exactly one statement."""
+        read-modify-writes that must stay fast under load. `single`: exactly one statement.
+        `work` acts only through `tx`: PostgreSQL's driver runs a group of units again when
+        one of them fails, so a unit may run more than once before its commit."""
         ...
 
     async def execute(self, sql: str, params: Params = ()) -> int: ...

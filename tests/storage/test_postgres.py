@@ -222,6 +222,51 @@ async def test_one_failing_unit_of_a_group_rolls_back_only_itself(db: Database) 
     assert await meta(db) == [("a", "1"), ("b", "1")]
 
 
+async def test_a_failed_write_nobody_waited_for_undoes_only_its_own_unit(db: Database) -> None:
+    """A group's first attempt sends an `executemany` on with the next statement; its failure
+    surfaces in another unit's call. The group runs again unit by unit, so only the unit that
+    wrote the duplicate fails, and the others' results are those that were committed."""
+    await db.execute("INSERT INTO bot_meta (key, value) VALUES ('taken', '0')")
+
+    def duplicate(tx: SyncTx) -> None:
+        tx.executemany(
+            "INSERT INTO bot_meta (key, value) VALUES (?, ?)", [("fresh", "1"), ("taken", "1")]
+        )
+
+    def counts(tx: SyncTx) -> int:
+        tx.execute("INSERT INTO bot_meta (key, value) VALUES ('after', '1')")
+        row = tx.fetch_one("SELECT COUNT(*) FROM bot_meta")
+        assert row is not None
+        return int(row[0])
+
+    before = db.commits
+    results = await asyncio.gather(db.run(duplicate), db.run(counts), return_exceptions=True)
+
+    assert isinstance(results[0], UniqueViolation)
+    assert results[1] == 2
+    assert await meta(db) == [("after", "1"), ("taken", "0")]
+    assert db.commits - before == 1
+
+
+async def test_a_unit_that_swallows_its_failed_statement_still_commits_with_its_group(
+    db: Database,
+) -> None:
+    await db.execute("INSERT INTO bot_meta (key, value) VALUES ('a', '1')")
+
+    def tolerant(tx: SyncTx) -> str:
+        with contextlib.suppress(UniqueViolation):
+            tx.execute("INSERT INTO bot_meta (key, value) VALUES ('a', '2')")
+        return "kept going"
+
+    results = await asyncio.gather(
+        db.run(tolerant),
+        db.execute("INSERT INTO bot_meta (key, value) VALUES ('b', '1')"),
+    )
+
+    assert results == ["kept going", 1]
+    assert await meta(db) == [("a", "1"), ("b", "1")]
+
+
 async def test_two_processes_migrating_at_once_apply_each_migration_once(empty_url: str) -> None:
     first, second = Database(empty_url), Database(empty_url)
     try:
