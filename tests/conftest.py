@@ -38,7 +38,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test that needs a database (through `backend`, `settings` or the bot) runs on each
     chosen backend, as Red's storage drivers are tested."""
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", backends(metafunc.config))
+        chosen = backends(metafunc.config)
+        if metafunc.definition.get_closest_marker("one_backend") is not None:
+            chosen = chosen[:1]
+        metafunc.parametrize("backend", chosen)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

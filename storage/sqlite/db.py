@@ -232,23 +232,19 @@ def _run_members(raw: sqlite3.Connection, *, members: list[_Member], begin: bool
     for member in members:
         work = member.work
         assert work is not None
-        if member.single:
-            try:
-                member.result = work(tx)
-            except Exception as error:
-                member.error = error
-                if not raw.in_transaction:
-                    raise GroupAbortedError(f"the transaction was rolled back: {error}") from error
-            continue
-        raw.execute("SAVEPOINT member")
+        guarded = not member.single
+        if guarded:
+            raw.execute("SAVEPOINT member")
         try:
             member.result = work(tx)
         except Exception as error:
             member.error = error
             if not raw.in_transaction:
                 raise GroupAbortedError(f"the transaction was rolled back: {error}") from error
-            raw.execute("ROLLBACK TO member")
-        raw.execute("RELEASE member")
+            if guarded:
+                raw.execute("ROLLBACK TO member")
+        if guarded:
+            raw.execute("RELEASE member")
 
 
 class Database:

@@ -30,6 +30,10 @@ from tests.fault.meeting import (
     start_meeting,
 )
 
+# The bot's handling of REST errors and restarts is the same on both backends (the
+# end-to-end suite runs on both); these long runs take the first chosen one.
+pytestmark = pytest.mark.one_backend
+
 POST = ("POST", "/channels/*/messages")
 PATCH = ("PATCH", "/channels/*/messages/*")
 MODES = {"post": (POST,), "patch": (PATCH,), "both": (POST, PATCH)}

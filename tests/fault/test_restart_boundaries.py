@@ -27,6 +27,10 @@ from tests.fault.meeting import (
     start_meeting,
 )
 
+# The bot's handling of REST errors and restarts is the same on both backends (the
+# end-to-end suite runs on both); these long runs take the first chosen one.
+pytestmark = pytest.mark.one_backend
+
 PLAN = STANDARD
 ADVICE = 420  # the hot seat's advice phase runs from +420 s to +480 s
 ACTIONS = (
