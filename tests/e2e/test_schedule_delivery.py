@@ -11,7 +11,7 @@ from datetime import timedelta
 from simcord import Env
 
 from bot import Settings
-from cogs.schedule._keeper import REMINDER_KIND, scope_of
+from cogs.schedule._keeper import REMINDER_KIND, RETRY_REFUSED, scope_of
 from tests.e2e.test_schedule import (
     FIRST,
     LONG_ADVANCES,
@@ -261,11 +261,14 @@ async def test_a_lost_manage_events_permission_is_reported_once(simcord_env: Env
         "POST", EVENTS, status=403, code=50013, message="Missing Permissions", times=None
     )
     await group.set()
+    set_at = simcord_env.now()
     await group.advance_to(FIRST - timedelta(hours=30))
 
     assert group.events() == []
     creates = [r for r in simcord_env.http_requests if r.method == "POST" and "scheduled" in r.path]
     assert len(creates) > 2, "tried again later, told only once"
+    # ...but not every quarter of an hour: a refusal is not fixed in minutes.
+    assert len(creates) <= (simcord_env.now() - set_at) / RETRY_REFUSED + 2
     told = [m.content for m in group.text.history() if "Manage Events" in m.content]
     assert len(told) == 1 and "Discord event" in told[0]
 

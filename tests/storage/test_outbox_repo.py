@@ -74,6 +74,18 @@ async def test_failed_and_dropped_rows_are_not_pending(storage: Storage) -> None
     assert states == ["failed", "dropped", "pending"]
 
 
+async def test_latest_is_the_newest_row_of_a_kind_whatever_its_state(storage: Storage) -> None:
+    assert await storage.outbox.latest("a", "test.post") is None
+    first, _ = await storage.outbox.add([item("a", 1), item("b", 2)], NOW)
+    await storage.outbox.add([Outgoing("test.other", "a", 10, {"n": 3})], NOW)
+    await storage.outbox.failed(first, "403: Missing Permissions", NOW)
+    latest = await storage.outbox.latest("a", "test.post")
+    assert latest is not None and latest.id == first and latest.state == "failed"
+    (newer,) = await storage.outbox.add([item("a", 4)], NOW + timedelta(hours=1))
+    latest = await storage.outbox.latest("a", "test.post")
+    assert latest is not None and latest.id == newer and latest.state == "pending"
+
+
 async def test_a_waiting_row_steps_aside_until_released(storage: Storage) -> None:
     ids = await storage.outbox.add([item("a", 1), item("a", 2)], NOW)
     await storage.outbox.wait(ids[0], "voice:10:7")
