@@ -21,6 +21,10 @@ NONCE_PREFIX = "mm"
 CLAIM_LEASE = timedelta(seconds=60)
 """How long a process's claim on a row it is delivering holds. Far longer than a delivery
 takes; a row claimed by a process that died is taken over once it runs out."""
+CLAIM_RACE_RECHECK = timedelta(seconds=2)
+"""A claim can fail on a row that still reads as free: another process has claimed it in a
+commit not yet made (PostgreSQL skips the locked row). Look again this much later rather
+than at once, over and over, while that commit is on its way."""
 RETENTION = timedelta(days=7)
 """Finished rows (delivered, failed, dropped) are kept this long, for diagnostics..."""
 PRUNE_EVERY = timedelta(hours=6)

@@ -63,7 +63,15 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from core.outbox import CLAIM_LEASE, PRUNE_EVERY, RETENTION, OutboxRow, nonce, retry_at
+from core.outbox import (
+    CLAIM_LEASE,
+    CLAIM_RACE_RECHECK,
+    PRUNE_EVERY,
+    RETENTION,
+    OutboxRow,
+    nonce,
+    retry_at,
+)
 
 if TYPE_CHECKING:
     from bot import MastermindBot
@@ -309,7 +317,9 @@ class Outbox:
 
     async def _claimed_elsewhere(self, row_id: int, now: datetime) -> bool:
         """The claim failed. Done meanwhile (by another process): go on with the scope. Held
-        by another process: the scope waits, and is looked at again when the lease ends."""
+        by another process: the scope waits, and is looked at again when the lease ends.
+        Still reading as free: another process's claim is not committed yet; look again
+        shortly, when it will be done or held."""
         row = await self.bot.storage.outbox.get(row_id)
         if row is None or row.state != "pending":
             return True
@@ -317,7 +327,8 @@ class Outbox:
             log.info("outbox row %s is being delivered by %s", row.id, row.claimed_by)
             self.bot.timers.schedule(TIMER_KIND, row.id, row.lease_until)
             return False
-        return True
+        self.bot.timers.schedule(TIMER_KIND, row.id, now + CLAIM_RACE_RECHECK)
+        return False
 
     # -- reporting a refusal ----------------------------------------------------------------
 
