@@ -201,7 +201,7 @@ class Worker:
             for sid in self.adopted:
                 gid = bot.sessions.group_of(sid)
                 if gid is not None and gid in groups:
-                    self.runner._group_cache[sid] = groups[gid]
+                    self.runner.keep_group(sid, groups[gid])
             bot.timers.start()
             await bot.outbox.start()
             # As `on_ready` does: what start-up loaded leaves the collector's generations.

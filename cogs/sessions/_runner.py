@@ -143,6 +143,10 @@ class SessionRunner:
     def arm(self, state: SessionState) -> None:
         self.bot.timers.schedule(TIMER_KIND, state.session_id, state.next_due())
 
+    def keep_group(self, session_id: int, group: Group) -> None:
+        """Hold a live session's group, so its hand-overs need not look it up."""
+        self._group_cache[session_id] = group
+
     async def group_of(self, state: SessionState) -> Group:
         cached = self._group_cache.get(state.session_id)
         return cached if cached is not None else await self._group(state.session_id)
@@ -158,7 +162,7 @@ class SessionRunner:
         if group is None:
             raise UserError("That session's group no longer exists.")
         if self.service.get(session_id) is not None:
-            self._group_cache[session_id] = group
+            self.keep_group(session_id, group)
         return group
 
     async def refresh(self, session_id: int) -> SessionState | None:
@@ -234,7 +238,7 @@ class SessionRunner:
                 "The session changed just now; look at the panel and try again."
             ) from None
         self.arm(transition.state)
-        self._group_cache[session_id] = group
+        self.keep_group(session_id, group)
         if transition.state.is_ended():
             self._ended[session_id] = transition.state
             self._group_cache.pop(session_id, None)
@@ -529,7 +533,7 @@ class SessionRunner:
             if group is None or guild is None:
                 self.arm(row.state)
                 continue
-            self._group_cache[row.id] = group
+            self.keep_group(row.id, group)
             try:
                 await self.keeper.recount(row.id)
                 if not guild.chunked:
