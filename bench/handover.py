@@ -54,7 +54,7 @@ from core.errors import UserError
 from core.models import Group
 from core.session import Due, PanelChanged
 from core.session.outbox import Where
-from core.session.service import SessionService
+from core.session.service import SessionService, Transition
 from core.timers import TimerService
 from storage import Storage
 
@@ -144,7 +144,36 @@ async def measure(
                 rendered[session_id] = (now_utc() - due).total_seconds()
                 settle()
 
-        timers.register(KIND, on_due)
+        async def on_due_together(session_ids: list[int], now: datetime) -> None:
+            started = now_utc()
+            for session_id in session_ids:
+                if session_id not in fired:
+                    fired[session_id] = (started - deadlines[session_id]).total_seconds()
+            commands = []
+            for session_id in session_ids:
+                group_id = service.group_of(session_id)
+                assert group_id is not None
+                commands.append((session_id, Due(), where_of(groups[group_id], session_id)))
+            outcomes = await service.command_many(commands, now_utc())
+            committed = now_utc()
+            panels = []
+            for session_id, outcome in zip(session_ids, outcomes, strict=True):
+                if not isinstance(outcome, Transition):
+                    errors.append(f"{session_id}: {outcome}")
+                    continue
+                timers.schedule(KIND, session_id, outcome.state.next_due())
+                if session_id not in persisted:
+                    persisted[session_id] = (committed - deadlines[session_id]).total_seconds()
+                if any(isinstance(e, PanelChanged) for e in outcome.effects):
+                    panels.append(storage.sessions.get(session_id))
+            await asyncio.gather(*panels)
+            finished = now_utc()
+            for session_id in session_ids:
+                if session_id not in rendered and session_id in persisted:
+                    rendered[session_id] = (finished - deadlines[session_id]).total_seconds()
+            settle()
+
+        timers.register(KIND, on_due, together=on_due_together)
         pauses = GcPauses()
         # Not the previous size's garbage: collections in the window are this size's own.
         # Then, as the bot does once it has re-armed at start-up (`on_ready`), what is loaded

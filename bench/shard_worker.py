@@ -83,6 +83,14 @@ class TimedStore:
             raise
         self._on_saved(state.session_id, True)
 
+    async def save_states(
+        self, saves: Sequence[tuple[SessionState, Sequence[Outgoing]]]
+    ) -> set[int]:
+        stale = await self._store.save_states(saves)
+        for state, _ in saves:
+            self._on_saved(state.session_id, state.session_id not in stale)
+        return stale
+
     async def finish(
         self,
         state: SessionState,

@@ -185,6 +185,14 @@ class SessionStore(Protocol):
         this process holds, else `StaleSession` and nothing is written."""
         ...
 
+    async def save_states(
+        self, saves: Sequence[tuple[SessionState, Sequence[Outgoing]]]
+    ) -> set[int]:
+        """Many sessions' new states with their outbox rows in one unit of work (deadlines
+        that fell together), each only over the version this process holds; returns the ids
+        of the stale ones, for which nothing was written."""
+        ...
+
     async def finish(
         self,
         state: SessionState,

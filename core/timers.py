@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 TimerKey = tuple[str, int]
 Handler = Callable[[int, datetime], Awaitable[None]]
+ManyHandler = Callable[[list[int], datetime], Awaitable[None]]
 Rearm = Callable[[], Awaitable[None]]
 Clock = Callable[[], datetime]
 
@@ -49,12 +50,27 @@ class TimerService:
         self._rearms: dict[str, Rearm] = {}
         self._rearm_order: list[str] = []
         self._rearm_waits: dict[str, timedelta] = {}
+        self._together: dict[str, ManyHandler] = {}
         self._handlers[_REARM] = self._retry_rearm
 
-    def register(self, kind: str, handler: Handler, *, rearm: Rearm | None = None) -> None:
+    def register(
+        self,
+        kind: str,
+        handler: Handler,
+        *,
+        rearm: Rearm | None = None,
+        together: ManyHandler | None = None,
+    ) -> None:
         """`handler(ident, now)` runs when a timer of this kind falls due; `rearm()` schedules
-        this kind's pending timers from the database at start-up."""
+        this kind's pending timers from the database at start-up. `together(idents, now)`,
+        if given, runs instead for the timers of this kind that fall due at once (a burst of
+        same-instant deadlines, or what fell due while the bot was down): one call for all of
+        them rather than a task each."""
         self._handlers[kind] = handler
+        if together is not None:
+            self._together[kind] = together
+        else:
+            self._together.pop(kind, None)
         if rearm is not None:
             self._rearms[kind] = rearm
             if kind not in self._rearm_order:
@@ -63,6 +79,7 @@ class TimerService:
     def unregister(self, kind: str) -> None:
         """Forget a kind (its feature is unloaded): its pending timers are dropped."""
         self._handlers.pop(kind, None)
+        self._together.pop(kind, None)
         self._rearms.pop(kind, None)
         for key in [key for key in self._due if key[0] == kind]:
             del self._due[key]
@@ -151,8 +168,7 @@ class TimerService:
         """
         while True:
             self._restarted = False
-            for key in self._pop_due():
-                self._launch(key)
+            self._launch_due(self._pop_due())
             delay = self._seconds_to_next()
             if delay is None:
                 self._sleeping_until = None
@@ -183,6 +199,38 @@ class TimerService:
             del self._due[key]
             ready.append(key)
         return ready
+
+    def _launch_due(self, ready: list[TimerKey]) -> None:
+        by_kind: dict[str, list[int]] = {}
+        for kind, ident in ready:
+            by_kind.setdefault(kind, []).append(ident)
+        for kind, idents in by_kind.items():
+            together = self._together.get(kind)
+            if together is not None and len(idents) > 1:
+                self._launch_together(kind, idents, together)
+            else:
+                for ident in idents:
+                    self._launch((kind, ident))
+
+    def _launch_together(self, kind: str, idents: list[int], together: ManyHandler) -> None:
+        keys = [(kind, ident) for ident in idents]
+        self._busy.update(keys)
+        task = asyncio.get_running_loop().create_task(self._run_together(keys, together))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run_together(self, keys: list[TimerKey], together: ManyHandler) -> None:
+        try:
+            await together([ident for _, ident in keys], self._clock())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%d timers of %s failed together", len(keys), keys[0][0])
+        finally:
+            for key in keys:
+                self._busy.discard(key)
+                if key in self._due:
+                    self._push(key, self._due[key])
 
     def _launch(self, key: TimerKey) -> None:
         handler = self._handlers.get(key[0])

@@ -101,7 +101,9 @@ class SessionRunner:
         self.keeper = ChannelKeeper(self)
 
     async def load(self) -> None:
-        self.bot.timers.register(TIMER_KIND, self._on_due, rearm=self.resume)
+        self.bot.timers.register(
+            TIMER_KIND, self._on_due, rearm=self.resume, together=self._on_due_together
+        )
         await self.keeper.cog_load()
         outbox = self.bot.outbox
         outbox.register(ANNOUNCE, self._deliver_announce, what="post the floor announcement")
@@ -237,12 +239,7 @@ class SessionRunner:
             raise UserError(
                 "The session changed just now; look at the panel and try again."
             ) from None
-        self.arm(transition.state)
-        self.keep_group(session_id, group)
-        if transition.state.is_ended():
-            self._ended[session_id] = transition.state
-            self._group_cache.pop(session_id, None)
-            self.keeper.session_ended(transition.state)
+        self._applied(transition, group)
         if interaction is not None:
             try:
                 await self._answer(interaction, transition, group, confirmation)
@@ -251,6 +248,17 @@ class SessionRunner:
                 log.warning("session %s: could not answer: %s", session_id, error)
         self.bot.outbox.kick(transition.scope)
         return transition
+
+    def _applied(self, transition: Transition, group: Group) -> None:
+        """What follows a committed transition here: its next timer, and an ended session's
+        goodbye."""
+        state = transition.state
+        self.arm(state)
+        self.keep_group(state.session_id, group)
+        if state.is_ended():
+            self._ended[state.session_id] = state
+            self._group_cache.pop(state.session_id, None)
+            self.keeper.session_ended(state)
 
     async def _answer(
         self,
@@ -509,10 +517,46 @@ class SessionRunner:
         except UserError as refused:
             log.info("session %s: nothing due (%s)", session_id, refused.message)
         except Exception:
-            # Nothing was saved (the store failed, say): try again shortly rather than leave
-            # the session without a timer until the next restart.
-            log.exception("session %s: the timer failed; retrying in %ss", session_id, RETRY)
-            self.bot.timers.schedule(TIMER_KIND, session_id, now + timedelta(seconds=RETRY))
+            log.exception("session %s: the timer failed", session_id)
+            self._retry_later(session_id, now)
+
+    async def _on_due_together(self, session_ids: list[int], now: datetime) -> None:
+        """Deadlines that fell at once (every group of a programme meets at 18:00, or the bot
+        was down): their hand-overs are applied and committed together, each as `_on_due`
+        would apply it, and their rows delivered after."""
+        due: list[tuple[int, Group]] = []
+        for session_id in session_ids:
+            state = self.service.get(session_id)
+            if state is None:
+                continue
+            try:
+                due.append((session_id, await self.group_of(state)))
+            except UserError as refused:
+                log.info("session %s: nothing due (%s)", session_id, refused.message)
+            except Exception:
+                log.exception("session %s: its group could not be loaded", session_id)
+                self._retry_later(session_id, now)
+        outcomes = await self.service.command_many(
+            [(session_id, Due(), self.where(group, session_id)) for session_id, group in due],
+            self.bot.clock(),
+        )
+        for (session_id, group), outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, Transition):
+                self._applied(outcome, group)
+                self.bot.outbox.kick(outcome.scope)
+            elif isinstance(outcome, StaleSession):
+                await self.refresh(session_id)
+            elif isinstance(outcome, UserError):
+                log.info("session %s: nothing due (%s)", session_id, outcome.message)
+            else:
+                log.error("session %s: the timer failed", session_id, exc_info=outcome)
+                self._retry_later(session_id, now)
+
+    def _retry_later(self, session_id: int, now: datetime) -> None:
+        """Nothing was saved (the store failed, say): try again shortly rather than leave the
+        session without a timer until the next restart."""
+        log.warning("session %s: retrying its timer in %ss", session_id, RETRY)
+        self.bot.timers.schedule(TIMER_KIND, session_id, now + timedelta(seconds=RETRY))
 
     async def resume(self) -> None:
         """Adopt every live session, correct presence from who is really in voice, restore or

@@ -11,11 +11,11 @@ feedback request, and the rows of the summary and the feedback message.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from core.errors import UserError
+from core.errors import StaleSession, UserError
 from core.outbox import Outgoing
 from core.session import machine
 from core.session.commands import Command
@@ -36,6 +36,10 @@ class SessionStore(Protocol):
     ) -> SessionState: ...
 
     async def save_state(self, state: SessionState, outgoing: list[Outgoing]) -> None: ...
+
+    async def save_states(
+        self, saves: Sequence[tuple[SessionState, Sequence[Outgoing]]]
+    ) -> set[int]: ...
 
     async def finish(
         self,
@@ -142,14 +146,128 @@ class SessionService:
             new_state, effects = machine.apply(state, command, now)
             outgoing = rows(where, effects)
             if new_state.is_ended():
-                group_id = self._groups[session_id]
-                await self._store.finish(
-                    new_state, group_id, new_state.attendance_seconds(now), now, outgoing
-                )
-                del self._live[session_id]
-                del self._groups[session_id]
-                self._locks.pop(session_id, None)
+                await self._finish(new_state, outgoing, now)
             else:
                 await self._store.save_state(new_state, outgoing)
                 self._live[session_id] = new_state
             return Transition(new_state, effects, where.scope())
+
+    async def command_many(
+        self, commands: Sequence[tuple[int, Command, Where]], now: datetime
+    ) -> list[Transition | Exception]:
+        """Apply one command to each of many sessions and persist them together: the
+        hand-overs of deadlines that fell in the same instant share one unit of work rather
+        than queueing a thousand. Each outcome, in order, is what `command` would have given:
+        the Transition, or the UserError or StaleSession it would have raised. A session
+        whose lock is taken (a click being applied) waits for it on its own; a session that
+        ends is finished in its own transaction, beside the others."""
+        outcomes: list[Transition | Exception | None] = [None] * len(commands)
+        busy: list[int] = []
+        held: list[asyncio.Lock] = []
+        try:
+            batch: list[tuple[int, SessionState, list[Effect], list[Outgoing], Where]] = []
+            for index, (session_id, command, where) in enumerate(commands):
+                lock = self._locks.get(session_id)
+                if lock is None:
+                    lock = self._locks[session_id] = asyncio.Lock()
+                if lock.locked():
+                    busy.append(index)
+                    continue
+                # Free and unawaited: taken at once, without yielding to the loop.
+                await lock.acquire()
+                held.append(lock)
+                state = self._live.get(session_id)
+                if state is None:
+                    outcomes[index] = UserError("That session has ended.")
+                    continue
+                try:
+                    new_state, effects = machine.apply(state, command, now)
+                except UserError as refused:
+                    outcomes[index] = refused
+                    continue
+                batch.append((index, new_state, effects, rows(where, effects), where))
+            await self._persist_many(batch, outcomes, now)
+        finally:
+            for lock in held:
+                lock.release()
+        if busy:
+            waited = await asyncio.gather(*(self._one(*commands[index], now) for index in busy))
+            for index, outcome in zip(busy, waited, strict=True):
+                outcomes[index] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    async def _persist_many(
+        self,
+        batch: list[tuple[int, SessionState, list[Effect], list[Outgoing], Where]],
+        outcomes: list[Transition | Exception | None],
+        now: datetime,
+    ) -> None:
+        ending = [item for item in batch if item[1].is_ended()]
+        going = [item for item in batch if not item[1].is_ended()]
+        saves = [(state, outgoing) for _, state, _, outgoing, _ in going]
+
+        async def save_all() -> set[int]:
+            try:
+                return await self._store.save_states(saves) if saves else set()
+            except Exception:
+                # Whatever failed the unit as a whole, each save on its own fails only itself.
+                return await self._save_each(going, outcomes)
+
+        stale, *ends = await asyncio.gather(
+            save_all(),
+            *(self._finish(state, outgoing, now) for _, state, _, outgoing, _ in ending),
+            return_exceptions=True,
+        )
+        if isinstance(stale, BaseException):
+            raise stale
+        assert isinstance(stale, set)
+        for index, state, effects, _, where in going:
+            if outcomes[index] is not None:
+                continue
+            if state.session_id in stale:
+                outcomes[index] = StaleSession(state.session_id)
+            else:
+                self._live[state.session_id] = state
+                outcomes[index] = Transition(state, effects, where.scope())
+        for (index, state, effects, _, where), ended in zip(ending, ends, strict=True):
+            if isinstance(ended, Exception):
+                outcomes[index] = ended
+            elif isinstance(ended, BaseException):
+                raise ended
+            else:
+                outcomes[index] = Transition(state, effects, where.scope())
+
+    async def _save_each(
+        self,
+        going: list[tuple[int, SessionState, list[Effect], list[Outgoing], Where]],
+        outcomes: list[Transition | Exception | None],
+    ) -> set[int]:
+        results = await asyncio.gather(
+            *(self._store.save_state(state, outgoing) for _, state, _, outgoing, _ in going),
+            return_exceptions=True,
+        )
+        stale: set[int] = set()
+        for (index, state, _, _, _), result in zip(going, results, strict=True):
+            if isinstance(result, StaleSession):
+                stale.add(state.session_id)
+            elif isinstance(result, Exception):
+                outcomes[index] = result
+            elif isinstance(result, BaseException):
+                raise result
+        return stale
+
+    async def _finish(self, state: SessionState, outgoing: list[Outgoing], now: datetime) -> None:
+        session_id = state.session_id
+        group_id = self._groups[session_id]
+        await self._store.finish(state, group_id, state.attendance_seconds(now), now, outgoing)
+        self._live.pop(session_id, None)
+        self._groups.pop(session_id, None)
+        self._locks.pop(session_id, None)
+
+    async def _one(
+        self, session_id: int, command: Command, where: Where, now: datetime
+    ) -> Transition | Exception:
+        try:
+            return await self.command(session_id, command, now, where=where)
+        except Exception as error:
+            return error
