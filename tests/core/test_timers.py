@@ -347,3 +347,105 @@ async def test_unregister_drops_a_kind_and_its_pending_timers(
     timers.start()
     await settle()
     assert recorder.idents == [("session", 2)]
+
+
+class Together:
+    """A kind whose same-instant timers run in one call; single ones go to `handler`."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.singles: list[int] = []
+        self.release: asyncio.Event | None = None
+        self.fail = False
+
+    async def handler(self, ident: int, now: datetime) -> None:
+        self.singles.append(ident)
+
+    async def together(self, idents: list[int], now: datetime) -> None:
+        self.batches.append(list(idents))
+        if self.release is not None:
+            await self.release.wait()
+        if self.fail:
+            raise RuntimeError("the whole batch failed")
+
+
+async def test_timers_due_at_once_run_in_one_call_and_a_lone_one_on_its_own(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    kind = Together()
+    timers.register("handover", kind.handler, together=kind.together)
+    for ident in (3, 1, 2):
+        timers.schedule("handover", ident, clock.at(10))
+    timers.schedule("reminder", 7, clock.at(10))
+    timers.schedule("handover", 9, clock.at(50))
+    timers.start()
+
+    clock.move_to(10)
+    timers.schedule("reminder", 8, clock.at(10))
+    await settle()
+    assert kind.batches == [[3, 1, 2]], "every handover due at 10 s, in one call"
+    assert kind.singles == []
+    assert recorder.idents == [("reminder", 7), ("reminder", 8)], "other kinds as before"
+
+    # The loop sleeps towards 50 s; an overdue reminder wakes it once the clock is there.
+    clock.move_to(50)
+    timers.schedule("reminder", 10, clock.at(1))
+    await settle()
+    assert kind.singles == [9] and len(kind.batches) == 1, "alone, it goes to the handler"
+
+
+async def test_a_batch_still_running_holds_back_its_keys_and_they_run_after(
+    clock: Clock, timers: TimerService
+) -> None:
+    kind = Together()
+    kind.release = asyncio.Event()
+    timers.register("handover", kind.handler, together=kind.together)
+    timers.schedule("handover", 1, clock.at(0))
+    timers.schedule("handover", 2, clock.at(0))
+    timers.start()
+    await settle()
+    assert kind.batches == [[1, 2]]
+
+    # Both fall due again while the batch is still going (a slow commit): they wait for it.
+    timers.schedule("handover", 1, clock.at(0))
+    timers.schedule("handover", 2, clock.at(0))
+    await settle()
+    assert kind.batches == [[1, 2]] and kind.singles == []
+
+    kind.release.set()
+    await settle()
+    assert sorted(map(sorted, kind.batches)) == [[1, 2], [1, 2]]
+    assert len(timers) == 0
+
+
+async def test_a_failing_batch_is_logged_and_the_loop_goes_on(
+    clock: Clock, timers: TimerService, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    kind = Together()
+    kind.fail = True
+    timers.register("handover", kind.handler, together=kind.together)
+    timers.schedule("handover", 1, clock.at(0))
+    timers.schedule("handover", 2, clock.at(0))
+    timers.schedule("reminder", 3, clock.at(5))
+    with caplog.at_level(logging.ERROR, logger="core.timers"):
+        timers.start()
+        await settle()
+        clock.move_to(5)
+        timers.schedule("reminder", 4, clock.at(1))
+        await settle()
+    assert kind.batches == [[1, 2]]
+    assert recorder.idents == [("reminder", 4), ("reminder", 3)]
+    assert any("2 timers of handover failed together" in r.getMessage() for r in caplog.records)
+
+
+async def test_registering_again_without_together_runs_each_on_its_own(
+    clock: Clock, timers: TimerService
+) -> None:
+    kind = Together()
+    timers.register("handover", kind.handler, together=kind.together)
+    timers.register("handover", kind.handler)
+    timers.schedule("handover", 1, clock.at(0))
+    timers.schedule("handover", 2, clock.at(0))
+    timers.start()
+    await settle()
+    assert kind.batches == [] and sorted(kind.singles) == [1, 2]

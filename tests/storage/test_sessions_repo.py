@@ -22,6 +22,7 @@ from core.session import (
 from core.session.outbox import ANNOUNCE, FEEDBACK, PANEL, SUMMARY, Where, rows
 from core.shards import ShardSet
 from storage import Storage
+from storage.sessions import SAVE_CHUNK
 from storage.sql import IntegrityViolation
 
 NOW = datetime(2026, 1, 1, 18, tzinfo=UTC)
@@ -273,6 +274,49 @@ async def test_a_save_over_a_stale_version_writes_nothing(storage: Storage) -> N
     assert storage.sessions.version(state.session_id) == 3
     with pytest.raises(StaleSession):
         await other.sessions.save_state(later)
+
+
+async def test_many_saves_together_each_compare_and_set_on_its_own(storage: Storage) -> None:
+    """Deadlines that fall at once: one unit for all of them, chunked (more sessions than one
+    statement takes), and a stale copy among them refused alone, its rows not written."""
+    count = SAVE_CHUNK + 3
+    sessions = []
+    for index in range(count):
+        group_id = await make_group(storage, name=f"Circle {index}")
+        sessions.append((group_id, await create_session(storage, group_id)))
+    other = Storage.for_database(storage.db)
+    _, stale_state = sessions[SAVE_CHUNK + 1]
+    adopted = await other.sessions.reload(stale_state.session_id)
+    assert adopted is not None
+    at = NOW + timedelta(minutes=4)
+    elsewhere, _ = apply(adopted.state, Next(ANA, is_facilitator=True), at)
+    await other.sessions.save_state(elsewhere)
+    commits = storage.db.commits
+
+    saves = []
+    for group_id, state in sessions:
+        moved, effects = apply(state, Due(), at)
+        where = Where(state.session_id, group_id, 10, 555, 556)
+        saves.append((moved, rows(where, effects)))
+    stale = await storage.sessions.save_states(saves)
+
+    assert stale == {stale_state.session_id}
+    assert storage.db.commits == commits + 1, "one group commit for all of them"
+    for (_, state), (moved, outgoing) in zip(sessions, saves, strict=True):
+        row = await storage.sessions.get(state.session_id)
+        pending = await storage.outbox.pending(f"session:{state.session_id}")
+        assert row is not None
+        if state.session_id == stale_state.session_id:
+            assert row.state == elsewhere and row.version == 2
+            assert pending == [] and storage.sessions.version(state.session_id) is None
+        else:
+            assert row.state == moved and row.version == 2
+            assert [r.kind for r in pending] == [item.kind for item in outgoing]
+            assert storage.sessions.version(state.session_id) == 2
+    # What was never loaded here is stale too, and nothing of it is written.
+    fresh = Storage.for_database(storage.db)
+    assert await fresh.sessions.save_states(saves[:2]) == {s.session_id for s, _ in saves[:2]}
+    assert await storage.sessions.save_states([]) == set()
 
 
 async def test_reading_a_session_does_not_adopt_its_version(storage: Storage) -> None:
