@@ -223,7 +223,7 @@ class FeedbackRepository:
                 "SELECT rating FROM feedback WHERE session_id = ? AND user_id = ?",
                 (session_id, user_id),
             )
-            conn.execute(
+            conn.write(
                 "INSERT INTO feedback (session_id, user_id, rating, submitted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, user_id) DO UPDATE SET"
                 " rating = excluded.rating, updated_at = excluded.updated_at",
@@ -251,7 +251,7 @@ class FeedbackRepository:
         at = to_db_time(now)
 
         def work(conn: SyncTx) -> list[int]:
-            conn.execute(
+            conn.write(
                 "INSERT INTO feedback (session_id, user_id, resources, referrals, next_steps,"
                 " comments, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (session_id, user_id) DO UPDATE SET resources = excluded.resources,"
@@ -291,7 +291,7 @@ class FeedbackRepository:
                     " VALUES (?, ?, ?, ?, ?) RETURNING id",
                     (session_id, group_id, user_id, text, at),
                 )
-            conn.execute(
+            conn.write(
                 "DELETE FROM feedback_drafts WHERE session_id = ? AND user_id = ?",
                 (session_id, user_id),
             )

@@ -214,6 +214,9 @@ class _SyncTx:
         with self._statement(), self._conn.cursor() as cursor:
             cursor.executemany(translate(sql), batch)
 
+    def write(self, sql: str, params: Params = ()) -> None:
+        self.execute(sql, params)
+
     def insert(self, sql: str, params: Params = ()) -> int:
         with self._statement():
             row = self._conn.execute(translate(sql), _params(params)).fetchone()
@@ -254,6 +257,10 @@ class _PipelinedTx:
         if batch:
             with _integrity_violations():
                 self._batch.executemany(translate(sql), batch)
+
+    def write(self, sql: str, params: Params = ()) -> None:
+        with _integrity_violations():
+            self._batch.execute(translate(sql), _params(params))
 
     def insert(self, sql: str, params: Params = ()) -> int:
         with _integrity_violations():

@@ -124,6 +124,9 @@ class _SyncTx:
         except sqlite3.IntegrityError as error:
             raise _violation(error) from error
 
+    def write(self, sql: str, params: Params = ()) -> None:
+        self.execute(sql, params)
+
     def insert(self, sql: str, params: Params = ()) -> int:
         try:
             row = self._raw.execute(sql, params).fetchone()
