@@ -7,13 +7,13 @@ are spread evenly over a window of `Size.handover_window` seconds that opens sho
 timers start. All N are adopted into one `SessionService` and armed in one `TimerService`
 whose clock is the real `datetime.now(UTC)`.
 
-Each hand-over runs what the bot runs at a deadline (`SessionsCog._on_due` → `_run` →
-`render`) minus Discord: apply `Due()` through the service (per-session lock, pure transition,
-state persisted and committed, in a group commit with whatever else arrives together, with
-`synchronous = FULL`), re-arm the timer, look the group up in SQLite (after the commit, as the
-cog does), and, for the `PanelChanged` effect, read the session row as `_update_panel` does
-before its edit. The REST calls themselves are not made (they are counted by
-`bench.rest_calls`).
+Each hand-over runs what the bot runs at a deadline (`SessionRunner._on_due`, or
+`_on_due_together` for the deadlines the timers hand out at once) minus Discord: apply
+`Due()` through the service (per-session lock, pure transition, state persisted and
+committed with its outbox rows, in a group commit with whatever else arrives together, with
+`synchronous = FULL`; deadlines due together are saved as one unit), re-arm the timer, and,
+for the `PanelChanged` effect, read the session row as the panel's delivery does before its
+edit. The REST calls themselves are not made (they are counted by `bench.rest_calls`).
 
 Lateness = (time the hand-over was rendered − its deadline), for each session's first
 deadline. Also recorded: lateness when the handler started ("fired") and when the new state

@@ -5,10 +5,10 @@
    and once on a fresh PostgreSQL database. Target on PostgreSQL: p99 < 50 ms at 1,000.
 
 2. `Size.postgres_burst` deadlines on the same instant, in real bot processes
-   (`bench.shard_worker`: `create_bot`, the session runner's `resume` and `_on_due`, the
-   outbox dispatcher and its claims), with Discord replaced by a recording stand-in in this
-   process, reached over a Unix socket, that accepts each nonce once (a repeat is dropped and
-   counted, as Discord's `enforce_nonce` does):
+   (`bench.shard_worker`: `create_bot`, the session runner's `resume` and its timer
+   hand-overs, the outbox dispatcher and its claims), with Discord replaced by a recording
+   stand-in in this process, reached over a Unix socket, that accepts each nonce once (a
+   repeat is dropped and counted, as Discord's `enforce_nonce` does):
    - SQLite, one process (the file belongs to one process);
    - PostgreSQL, one process running every shard;
    - PostgreSQL, two processes, `shard_count=2`, ids [0] and [1], half the groups each;

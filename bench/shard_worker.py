@@ -3,15 +3,16 @@
 `python -m bench.shard_worker --socket PATH --name NAME (--url URL | --path FILE)
 [--shard-count N --shard-ids 0,1] [--sweep]`
 
-The process builds the bot as `bot.py` does (`create_bot`, the database the settings name,
-its shards), opens the storage and loads the session runner, which adopts the live sessions of
-its own shards at start-up (`SessionRunner.resume`) and arms their timers on the real clock.
-At a deadline the runner's own `_on_due` applies the hand-over: a compare-and-set of the
-session's version, committed with its outbox rows, then the outbox dispatcher (`Outbox`,
-claims with a lease) delivers the rows. The only stand-in is Discord: every session row kind
-is delivered by a handler that sends the row's id, kind and nonce to the benchmark's parent
-process over a Unix socket and waits for its answer (the "message id"), which the parent
-gives once per nonce, as Discord does with `enforce_nonce`.
+The process builds the bot as `bot.py` does (`create_bot`, the database the settings name, its
+shards), opens the storage and loads the session runner, which adopts the live sessions of its
+own shards at start-up (`SessionRunner.resume`) and arms their timers on the real clock. At a
+deadline the runner's own hand-over (`_on_due`, or `_on_due_together` for deadlines that fall
+due at once) applies it: a compare-and-set of the session's version, committed with its outbox
+rows, then the outbox dispatcher (`Outbox`, claims with a lease) delivers the rows. The only
+stand-in is Discord: every session row kind is delivered by a handler that sends the row's id,
+kind and nonce to the benchmark's parent process over a Unix socket and waits for its answer
+(the "message id"), which the parent gives once per nonce, as Discord does with
+`enforce_nonce`.
 
 `--sweep`: a process that finds a session advanced elsewhere (it lost the compare-and-set)
 also kicks that session's outbox scope at once, as a process starting up meanwhile would
