@@ -14,34 +14,26 @@ from core.session.outbox import Where
 from core.session.service import SessionService, Transition
 from storage import Storage
 from storage.sessions import SessionRepository
+from tests.storage.test_sessions_repo import make_group
 
 NOW = datetime(2026, 1, 1, 18, tzinfo=UTC)
 LEAD, ONE, TWO = 201, 202, 203
 
 
-async def live_sessions(storage: Storage, count: int) -> tuple[SessionService, list[Where]]:
-    """`count` groups, each with a live roundrobin session started at NOW."""
-    service = SessionService(storage.sessions)
+async def live_sessions(
+    storage: Storage, count: int, store: SessionRepository | None = None
+) -> tuple[SessionService, list[Where]]:
+    """`count` groups, each with a live roundrobin session started at NOW, run by a service
+    over `store` (the storage's own sessions repository by default)."""
+    service = SessionService(store or storage.sessions)
     wheres = []
     config = default_config("roundrobin", turn_minutes=2, order="joined")
     for index in range(count):
-        group = await storage.groups.create(
-            guild_id=10,
-            name=f"Group {index}",
-            description="",
-            capacity=6,
-            timezone=None,
-            role_id=None,
-            category_id=None,
-            text_channel_id=None,
-            voice_channel_id=None,
-            created_by=LEAD,
-            now=NOW,
-        )
+        group_id = await make_group(storage, name=f"Group {index}")
         present = [(LEAD, NOW), (ONE, NOW), (TWO, NOW)]
         transition = await service.start(
-            where=lambda session_id, group_id=group.id: Where(session_id, group_id, 10, 55, 56),
-            group_id=group.id,
+            where=lambda session_id, group_id=group_id: Where(session_id, group_id, 10, 55, 56),
+            group_id=group_id,
             guild_id=10,
             started_by=LEAD,
             config=config,
@@ -50,7 +42,7 @@ async def live_sessions(storage: Storage, count: int) -> tuple[SessionService, l
             seed=1,
             now=NOW,
         )
-        wheres.append(Where(transition.state.session_id, group.id, 10, 55, 56))
+        wheres.append(Where(transition.state.session_id, group_id, 10, 55, 56))
     return service, wheres
 
 
@@ -161,35 +153,7 @@ async def test_a_unit_failing_as_a_whole_is_retried_session_by_session(
     storage: Storage,
 ) -> None:
     repository = FailingOnce(storage.db, storage.outbox)
-    service = SessionService(repository)
-    config = default_config("roundrobin", turn_minutes=2, order="joined")
-    wheres = []
-    for index in range(3):
-        group = await storage.groups.create(
-            guild_id=10,
-            name=f"Group {index}",
-            description="",
-            capacity=6,
-            timezone=None,
-            role_id=None,
-            category_id=None,
-            text_channel_id=None,
-            voice_channel_id=None,
-            created_by=LEAD,
-            now=NOW,
-        )
-        transition = await service.start(
-            where=lambda session_id, group_id=group.id: Where(session_id, group_id, 10, 55, 56),
-            group_id=group.id,
-            guild_id=10,
-            started_by=LEAD,
-            config=config,
-            present=[(LEAD, NOW), (ONE, NOW)],
-            last_hotseat={},
-            seed=1,
-            now=NOW,
-        )
-        wheres.append(Where(transition.state.session_id, group.id, 10, 55, 56))
+    service, wheres = await live_sessions(storage, 3, repository)
 
     before = [service.get(w.session_id) for w in wheres]
     outcomes = await service.command_many([(w.session_id, Due(), w) for w in wheres], due_at(2))
