@@ -3,6 +3,7 @@ finished session leaves behind, notes, owed unmutes and hot-seat history."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -362,3 +363,17 @@ async def test_live_sessions_of_a_shard_set(storage: Storage) -> None:
     assert [r.id for r in await storage.sessions.live(ShardSet.of(2, [1]))] == [ids[1]]
     assert sorted(r.id for r in await storage.sessions.live(ShardSet.of(2))) == sorted(ids.values())
     assert [r.id for r in await storage.sessions.live(ShardSet.of(4, [1, 3]))] == [ids[1]]
+
+
+async def test_loading_the_live_sessions_leaves_the_collector_as_it_was(storage: Storage) -> None:
+    group_id = await make_group(storage)
+    state = await create_session(storage, group_id)
+    assert gc.isenabled()
+    assert [row.state for row in await storage.sessions.live()] == [state]
+    assert gc.isenabled(), "the collector runs again after the load"
+    gc.disable()
+    try:
+        await storage.sessions.live()
+        assert not gc.isenabled(), "a collector paused by someone else stays paused"
+    finally:
+        gc.enable()
