@@ -51,6 +51,11 @@ class SessionStore(Protocol):
     ) -> None: ...
 
 
+_Applied = tuple[int, SessionState, list[Effect], list[Outgoing], Where]
+"""One command of a `command_many` applied and waiting to be saved: its index among the
+commands, the new state, its effects, their outbox rows and where they go."""
+
+
 class Transition:
     """The outcome of one command: the new state, its effects and their outbox scope."""
 
@@ -165,7 +170,7 @@ class SessionService:
         busy: list[int] = []
         held: list[asyncio.Lock] = []
         try:
-            batch: list[tuple[int, SessionState, list[Effect], list[Outgoing], Where]] = []
+            batch: list[_Applied] = []
             for index, (session_id, command, where) in enumerate(commands):
                 lock = self._locks.get(session_id)
                 if lock is None:
@@ -194,11 +199,13 @@ class SessionService:
             waited = await asyncio.gather(*(self._one(*commands[index], now) for index in busy))
             for index, outcome in zip(busy, waited, strict=True):
                 outcomes[index] = outcome
-        return [outcome for outcome in outcomes if outcome is not None]
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(commands), "every command has its outcome"
+        return done
 
     async def _persist_many(
         self,
-        batch: list[tuple[int, SessionState, list[Effect], list[Outgoing], Where]],
+        batch: list[_Applied],
         outcomes: list[Transition | Exception | None],
         now: datetime,
     ) -> None:
@@ -239,7 +246,7 @@ class SessionService:
 
     async def _save_each(
         self,
-        going: list[tuple[int, SessionState, list[Effect], list[Outgoing], Where]],
+        going: list[_Applied],
         outcomes: list[Transition | Exception | None],
     ) -> set[int]:
         results = await asyncio.gather(
