@@ -248,34 +248,6 @@ async def test_a_failed_write_nobody_waited_for_undoes_only_its_own_unit(db: Dat
     assert db.commits - before == 1
 
 
-async def test_a_write_goes_with_the_next_waited_statement_and_fails_only_its_unit(
-    db: Database,
-) -> None:
-    """`write` needs no round trip of its own: a unit's write is seen by its own next read,
-    and a failing one, surfacing later, still fails only the unit that wrote it."""
-    await db.execute("INSERT INTO bot_meta (key, value) VALUES ('taken', '0')")
-
-    def reads_its_write(tx: SyncTx) -> str:
-        tx.write("INSERT INTO bot_meta (key, value) VALUES ('mine', 'written')")
-        row = tx.fetch_one("SELECT value FROM bot_meta WHERE key = 'mine'")
-        assert row is not None
-        return str(row[0])
-
-    def duplicate(tx: SyncTx) -> None:
-        tx.write("INSERT INTO bot_meta (key, value) VALUES ('taken', '1')")
-
-    def after(tx: SyncTx) -> None:
-        tx.write("INSERT INTO bot_meta (key, value) VALUES ('after', '1')")
-
-    results = await asyncio.gather(
-        db.run(reads_its_write), db.run(duplicate), db.run(after), return_exceptions=True
-    )
-
-    assert results[0] == "written"
-    assert isinstance(results[1], UniqueViolation) and results[2] is None
-    assert await meta(db) == [("after", "1"), ("mine", "written"), ("taken", "0")]
-
-
 async def test_a_unit_that_swallows_its_failed_statement_still_commits_with_its_group(
     db: Database,
 ) -> None:
