@@ -400,8 +400,9 @@ class SessionRepository:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """No garbage collection while a block builds objects that all stay alive: they are
-    freed by reference counting if not, and traced by the next collection anyway."""
+    """No garbage collection while a block builds many objects that all stay alive: each
+    collection would only trace the growing pile again. Whatever garbage the block leaves is
+    found by the next collection after it."""
     enabled = gc.isenabled()
     gc.disable()
     try:
