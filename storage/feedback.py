@@ -285,12 +285,23 @@ class FeedbackRepository:
                 for step_id, text, _ in reversed(existing)
                 if step_id not in changes.delete
             }
-            for text in changes.add:
-                ids_by_key[step_key(text)] = conn.insert(
+            if changes.add:
+                # One statement for all the new lines (on PostgreSQL, one round trip). Rows
+                # come back in no promised order: they are matched by text (the lines are
+                # distinct, `next_step_lines` keeps each once).
+                added = conn.fetch_all(
                     "INSERT INTO next_steps (session_id, group_id, owner_id, text, created_at)"
-                    " VALUES (?, ?, ?, ?, ?) RETURNING id",
-                    (session_id, group_id, user_id, text, at),
+                    " VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?)"] * len(changes.add))
+                    + " RETURNING id, text",
+                    [
+                        value
+                        for text in changes.add
+                        for value in (session_id, group_id, user_id, text, at)
+                    ],
                 )
+                for row in added:
+                    ids_by_key[step_key(str(row[1]))] = int(row[0])
             conn.write(
                 "DELETE FROM feedback_drafts WHERE session_id = ? AND user_id = ?",
                 (session_id, user_id),
