@@ -225,10 +225,13 @@ class _SyncTx:
         return int(row[0])
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return cast(list[Row], self._conn.execute(translate(sql), _params(params)).fetchall())
+        # A write with RETURNING is read this way too: its constraint errors are translated.
+        with _integrity_violations():
+            return cast(list[Row], self._conn.execute(translate(sql), _params(params)).fetchall())
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        return cast(Row | None, self._conn.execute(translate(sql), _params(params)).fetchone())
+        rows = self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
 
 class _PipelinedTx:

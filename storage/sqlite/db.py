@@ -135,10 +135,15 @@ class _SyncTx:
         return int(row[0])
 
     def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return cast(list[Row], self._raw.execute(sql, params).fetchall())
+        # A write with RETURNING is read this way too: its constraint errors are translated.
+        try:
+            return cast(list[Row], self._raw.execute(sql, params).fetchall())
+        except sqlite3.IntegrityError as error:
+            raise _violation(error) from error
 
     def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        return cast(Row | None, self._raw.execute(sql, params).fetchone())
+        rows = self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
 
 class _Member:

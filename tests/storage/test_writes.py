@@ -45,3 +45,28 @@ async def test_a_write_is_seen_by_its_unit_and_a_failing_one_fails_only_its_unit
     assert isinstance(results[1], UniqueViolation) and results[2] is None
     assert await values(storage) == [("after", "1"), ("mine", "written"), ("taken", "0")]
     assert db.commits == commits + 1, "one group commit for the three units"
+
+
+async def test_a_write_read_back_with_returning_raises_the_neutral_error(
+    storage: Storage,
+) -> None:
+    """A unit may read a write's RETURNING rows (`fetch_all`); a constraint it breaks is the
+    backends' neutral error, as from `execute` or `insert`, and undoes only that unit."""
+    db = storage.db
+    await db.execute("INSERT INTO bot_meta (key, value) VALUES ('taken', '0')")
+
+    def insert_both(tx: SyncTx) -> list[str]:
+        rows = tx.fetch_all(
+            "INSERT INTO bot_meta (key, value) VALUES ('mine', '1'), ('taken', '1') RETURNING key"
+        )
+        return [str(row[0]) for row in rows]
+
+    def after(tx: SyncTx) -> list[str]:
+        rows = tx.fetch_all("INSERT INTO bot_meta (key, value) VALUES ('after', '1') RETURNING key")
+        return [str(row[0]) for row in rows]
+
+    results = await asyncio.gather(db.run(insert_both), db.run(after), return_exceptions=True)
+
+    assert isinstance(results[0], UniqueViolation)
+    assert results[1] == ["after"]
+    assert await values(storage) == [("after", "1"), ("taken", "0")]
