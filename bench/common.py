@@ -22,6 +22,7 @@ from typing import Any
 
 from core.groups import name_key
 from core.session import Due, SessionState, default_config, machine
+from core.session.codec import state_json
 from storage.convert import to_db_time
 from storage.sql import Database
 
@@ -373,7 +374,7 @@ async def insert_sessions(db: Database, states: Sequence[tuple[int, SessionState
                     state.config.format.value,
                     state.roster[0],
                     to_db_time(state.started_at),
-                    state.model_dump_json(),
+                    state_json(state),
                     to_db_time(state.next_due()),
                 )
                 for group_id, state in states

@@ -116,12 +116,10 @@ async def measure(
         await storage.sessions.live()
         for group_id, state in states:
             service.adopt(state, group_id)
-            timers.schedule(KIND, state.session_id, state.next_due())
         # The runner keeps each live session's group from start-up on, as here.
         groups = await storage.groups.many(sorted({group_id for group_id, _ in states}))
+        first_dues = [(state.session_id, state.next_due()) for _, state in states]
         del states
-        setup_seconds = setup()
-        build_seconds = build()
 
         async def on_due(session_id: int, now: datetime) -> None:
             started = now_utc()
@@ -176,7 +174,20 @@ async def measure(
                     rendered[session_id] = (finished - deadlines[session_id]).total_seconds()
             settle()
 
-        timers.register(KIND, on_due, together=on_due_together)
+        async def prepare(coming: list[tuple[int, datetime]], now: datetime) -> None:
+            items = []
+            for session_id, at in coming:
+                group_id = service.group_of(session_id)
+                if group_id is not None:
+                    items.append((session_id, at, where_of(groups[group_id], session_id)))
+            await service.prepare(items)
+
+        timers.register(KIND, on_due, together=on_due_together, prepare=prepare)
+        for session_id, due in first_dues:
+            timers.schedule(KIND, session_id, due)
+        del first_dues
+        setup_seconds = setup()
+        build_seconds = build()
         pauses = GcPauses()
         # Not the previous size's garbage: collections in the window are this size's own.
         # Then, as the bot does once it has re-armed at start-up (`on_ready`), what is loaded
@@ -212,6 +223,7 @@ async def measure(
             "fired": summary_ms(list(fired.values())),
             "gc_pauses": pauses.summary(),
             "commits": commits,
+            "prepared_used": service.prepared_used,
         }
     finally:
         gc.unfreeze()

@@ -84,6 +84,9 @@ class TimedStore:
             raise
         self._on_saved(state.session_id, True)
 
+    def encode_ahead(self, state: SessionState, outgoing: Sequence[Outgoing]) -> None:
+        self._store.encode_ahead(state, outgoing)
+
     async def save_states(
         self, saves: Sequence[tuple[SessionState, Sequence[Outgoing]]]
     ) -> set[int]:

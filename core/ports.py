@@ -185,6 +185,11 @@ class SessionStore(Protocol):
         this process holds, else `StaleSession` and nothing is written."""
         ...
 
+    def encode_ahead(self, state: SessionState, outgoing: Sequence[Outgoing]) -> None:
+        """Encode now a save that is coming (a hand-over prepared before its deadline), so
+        that saving this very state and these rows later only writes them."""
+        ...
+
     async def save_states(
         self, saves: Sequence[tuple[SessionState, Sequence[Outgoing]]]
     ) -> set[int]:

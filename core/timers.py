@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 TimerKey = tuple[str, int]
 Handler = Callable[[int, datetime], Awaitable[None]]
 ManyHandler = Callable[[list[int], datetime], Awaitable[None]]
+Prepare = Callable[[list[tuple[int, datetime]], datetime], Awaitable[None]]
 Rearm = Callable[[], Awaitable[None]]
 Clock = Callable[[], datetime]
 
@@ -31,6 +32,10 @@ REARM_RETRY = timedelta(seconds=30)
 """First wait before a failed re-arm is tried again; it doubles up to REARM_RETRY_MAX."""
 REARM_RETRY_MAX = timedelta(minutes=10)
 _REARM = "timers:rearm"
+PREPARE_LEAD = timedelta(seconds=1)
+"""How long before its deadlines a kind that prepares (`register(..., prepare=...)`) is told
+of them."""
+_AHEAD = ":ahead"
 
 
 class TimerService:
@@ -51,6 +56,8 @@ class TimerService:
         self._rearm_order: list[str] = []
         self._rearm_waits: dict[str, timedelta] = {}
         self._together: dict[str, ManyHandler] = {}
+        self._leads: dict[str, timedelta] = {}
+        """The kinds that prepare, and how far ahead of each deadline."""
         self._handlers[_REARM] = self._retry_rearm
 
     def register(
@@ -60,17 +67,31 @@ class TimerService:
         *,
         rearm: Rearm | None = None,
         together: ManyHandler | None = None,
+        prepare: Prepare | None = None,
+        lead: timedelta = PREPARE_LEAD,
     ) -> None:
         """`handler(ident, now)` runs when a timer of this kind falls due; `rearm()` schedules
         this kind's pending timers from the database at start-up. `together(idents, now)`,
         if given, runs instead for the timers of this kind that fall due at once (a burst of
         same-instant deadlines, or what fell due while the bot was down): one call for all of
-        them rather than a task each."""
+        them rather than a task each.
+
+        `prepare(items, now)`, if given, is told `lead` ahead of each deadline which
+        `(ident, deadline)` are coming (those falling in one pass together), so the work of
+        the deadline can be done before it and only committed at it. A deadline already
+        past is not prepared, and a deadline moved is prepared at its new time."""
         self._handlers[kind] = handler
         if together is not None:
             self._together[kind] = together
         else:
             self._together.pop(kind, None)
+        ahead = kind + _AHEAD
+        if prepare is not None:
+            self._leads[kind] = lead
+            self._handlers[ahead] = self._one_ahead(kind, prepare)
+            self._together[ahead] = self._many_ahead(kind, prepare)
+        elif kind in self._leads:
+            self._forget_ahead(kind)
         if rearm is not None:
             self._rearms[kind] = rearm
             if kind not in self._rearm_order:
@@ -81,8 +102,42 @@ class TimerService:
         self._handlers.pop(kind, None)
         self._together.pop(kind, None)
         self._rearms.pop(kind, None)
+        self._forget_ahead(kind)
         for key in [key for key in self._due if key[0] == kind]:
             del self._due[key]
+
+    def _forget_ahead(self, kind: str) -> None:
+        ahead = kind + _AHEAD
+        self._leads.pop(kind, None)
+        self._handlers.pop(ahead, None)
+        self._together.pop(ahead, None)
+        for key in [key for key in self._due if key[0] == ahead]:
+            del self._due[key]
+
+    def _coming(self, kind: str, idents: list[int], now: datetime) -> list[tuple[int, datetime]]:
+        """The deadlines still ahead of the `idents` whose preparation time came."""
+        coming: list[tuple[int, datetime]] = []
+        for ident in idents:
+            due = self._due.get((kind, ident))
+            if due is not None and due > now:
+                coming.append((ident, due))
+        return coming
+
+    def _one_ahead(self, kind: str, prepare: Prepare) -> Handler:
+        async def one(ident: int, now: datetime) -> None:
+            coming = self._coming(kind, [ident], now)
+            if coming:
+                await prepare(coming, now)
+
+        return one
+
+    def _many_ahead(self, kind: str, prepare: Prepare) -> ManyHandler:
+        async def many(idents: list[int], now: datetime) -> None:
+            coming = self._coming(kind, idents, now)
+            if coming:
+                await prepare(coming, now)
+
+        return many
 
     async def start_and_rearm(self) -> list[str]:
         """Start the loop, then re-arm every kind, each on its own. The loop runs first so
@@ -118,12 +173,20 @@ class TimerService:
     def schedule(self, kind: str, ident: int, due: datetime | None) -> None:
         """Set (or with None, clear) the one pending deadline of `(kind, ident)`."""
         key = (kind, ident)
+        lead = self._leads.get(kind)
         if due is None:
             self._due.pop(key, None)
+            if lead is not None:
+                self._due.pop((kind + _AHEAD, ident), None)
             return
         if self._due.get(key) == due:
             return
         self._due[key] = due
+        if lead is not None:
+            # Pushed first: of the two falling in one pass, the preparation is launched first.
+            ahead = (kind + _AHEAD, ident)
+            self._due[ahead] = due - lead
+            self._push(ahead, due - lead)
         self._push(key, due)
 
     def _push(self, key: TimerKey, due: datetime) -> None:
@@ -143,7 +206,8 @@ class TimerService:
         return self._due.get((kind, ident))
 
     def __len__(self) -> int:
-        return len(self._due)
+        """Pending deadlines (their preparations not counted)."""
+        return sum(1 for kind, _ in self._due if not kind.endswith(_AHEAD))
 
     def start(self) -> None:
         if self._task is None:

@@ -11,41 +11,66 @@ row is delivered by one process at a time; a claim of a process that died runs o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import msgspec
 
 from core.outbox import OutboxRow, Outgoing
 from core.shards import EVERY_SHARD, ShardSet
 from storage.convert import from_db_time, require_time, to_db_time
-from storage.sql import Database, Row, Tx
+from storage.sql import Database, Row, SyncTx, Tx
 
 STATES = ("pending", "waiting", "done", "failed", "dropped")
 
 
-_encode_payload = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
-"""A payload as stored: one encoder for every row (`json.dumps` with options builds a new
-one per call, and a burst of hand-overs writes thousands)."""
+_encode_payload = msgspec.json.Encoder(order="sorted").encode
+"""A payload as stored: compact JSON, keys sorted. msgspec, because a burst of hand-overs
+writes thousands of rows and it encodes a payload several times faster than `json`."""
 
-OUTBOX_INSERT = (
+OUTBOX_COLUMNS = (
     "INSERT INTO outbox (guild_id, scope, kind, payload, state, next_attempt_at, wait_for,"
-    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " created_at) VALUES "
 )
+_ROW_PLACES = "(?, ?, ?, ?, ?, ?, ?, ?)"
+OUTBOX_INSERT = OUTBOX_COLUMNS + _ROW_PLACES
+OUTBOX_CHUNK = 250
+"""Rows per multi-row INSERT (8 parameters each: far below either backend's limit)."""
 
 
-def outbox_values(item: Outgoing, now: datetime) -> tuple[object, ...]:
-    """The parameters of `OUTBOX_INSERT` for one row (for a write given to `Database.run`)."""
-    stamp = to_db_time(now)
+def outbox_values(item: Outgoing, stamp: str | None) -> tuple[object, ...]:
+    """The parameters of `OUTBOX_INSERT` for one row, created at `stamp` (a time as
+    `to_db_time` writes it, computed once for all the rows of a transition)."""
     return (
         item.guild_id,
         item.scope,
         item.kind,
-        _encode_payload(item.payload),
+        _encode_payload(item.payload).decode(),
         "waiting" if item.wait_for else "pending",
         stamp,
         item.wait_for,
         stamp,
     )
+
+
+def insert_outbox_rows(tx: SyncTx, rows: Sequence[tuple[object, ...]]) -> None:
+    """`rows` (from `outbox_values`) on a run unit's transaction, as one multi-row INSERT per
+    OUTBOX_CHUNK: on SQLite, a statement of many rows costs about half what the same rows cost
+    one execution each."""
+    for start in range(0, len(rows), OUTBOX_CHUNK):
+        chunk = rows[start : start + OUTBOX_CHUNK]
+        if len(chunk) == 1:
+            tx.write(OUTBOX_INSERT, chunk[0])
+            continue
+        sql = _multi_row_insert(len(chunk))
+        tx.write(sql, [value for row in chunk for value in row])
+
+
+@lru_cache(maxsize=8)
+def _multi_row_insert(count: int) -> str:
+    return OUTBOX_COLUMNS + ", ".join([_ROW_PLACES] * count)
 
 
 class OutboxRepository:
@@ -58,7 +83,8 @@ class OutboxRepository:
         """Write `items`, in order, on the connection of an open transaction: one trip to the
         database thread however many there are (a hand-over writes two to four)."""
         if items:
-            await conn.executemany(OUTBOX_INSERT, [outbox_values(item, now) for item in items])
+            stamp = to_db_time(now)
+            await conn.executemany(OUTBOX_INSERT, [outbox_values(item, stamp) for item in items])
 
     async def add(self, items: Sequence[Outgoing], now: datetime) -> list[int]:
         """Write `items` in a transaction of their own (or a savepoint of the caller's);
@@ -66,10 +92,11 @@ class OutboxRepository:
         ids: list[int] = []
         if not items:
             return ids
+        stamp = to_db_time(now)
         async with self.db.transaction() as conn:
             for item in items:
                 ids.append(
-                    await conn.insert(OUTBOX_INSERT + " RETURNING id", outbox_values(item, now))
+                    await conn.insert(OUTBOX_INSERT + " RETURNING id", outbox_values(item, stamp))
                 )
         return ids
 
@@ -269,13 +296,19 @@ class OutboxRepository:
         return [int(row[0]) for row in rows]
 
 
+def _decode_payload(text: str) -> dict[str, Any]:
+    payload = msgspec.json.decode(text)
+    assert isinstance(payload, dict), "a payload is a JSON object"
+    return payload
+
+
 def _row(row: Row) -> OutboxRow:
     return OutboxRow(
         id=int(row["id"]),
         guild_id=int(row["guild_id"]),
         scope=str(row["scope"]),
         kind=str(row["kind"]),
-        payload=json.loads(row["payload"]),
+        payload=_decode_payload(row["payload"]),
         state=str(row["state"]),
         attempts=int(row["attempts"]),
         next_attempt_at=require_time(row["next_attempt_at"]),

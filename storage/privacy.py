@@ -36,7 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from core.privacy import Erasure, InLiveSession, LeftGroup
-from core.session import SessionState
+from core.session import SessionState, codec
 from core.session.members import member_ids, replace_member
 from core.stats import count_lines
 from storage.convert import to_db_time
@@ -58,7 +58,7 @@ def scrub_state(state_json: str, user_id: int, anon_id: int) -> str | None:
     state = SessionState.model_validate_json(state_json)
     if user_id not in member_ids(state):
         return None
-    return replace_member(state, user_id, anon_id).model_dump_json()
+    return codec.state_json(replace_member(state, user_id, anon_id))
 
 
 # Columns that hold a person's id and are replaced by the anonymous id (table, column).

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -22,11 +23,24 @@ from core.models import Note
 from core.outbox import Outgoing
 from core.records import SessionRow
 from core.session import SessionState
+from core.session.codec import state_json
 from core.shards import EVERY_SHARD, ShardSet
 from core.stats import is_hotseat_turn
 from storage.convert import from_db_time, require_time, to_db_time
-from storage.outbox import OUTBOX_INSERT, OutboxRepository, outbox_values
+from storage.outbox import OutboxRepository, insert_outbox_rows, outbox_values
 from storage.sql import Database, Row, SyncTx, UniqueViolation
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """A save as its statements take it: the state's JSON, its next deadline and the values
+    of its outbox rows."""
+
+    state: SessionState
+    outgoing: Sequence[Outgoing]
+    state_json: str
+    next_due: str | None
+    rows: list[tuple[object, ...]]
 
 
 class SessionRepository:
@@ -35,6 +49,8 @@ class SessionRepository:
         self.outbox = outbox or OutboxRepository(db)
         self._versions: dict[int, int] = {}
         """The version of each session's state as this process last read or wrote it."""
+        self._ahead: dict[int, _Encoded] = {}
+        """Saves encoded before they are made (`encode_ahead`), by session."""
 
     def version(self, session_id: int) -> int | None:
         """The version this process holds of a session (None: never loaded here)."""
@@ -81,7 +97,7 @@ class SessionRepository:
                 "UPDATE sessions SET format = ?, state = ?, next_due = ? WHERE id = ?",
                 (
                     state.config.format.value,
-                    state.model_dump_json(),
+                    state_json(state),
                     to_db_time(state.next_due()),
                     session_id,
                 ),
@@ -89,19 +105,46 @@ class SessionRepository:
         self._versions[session_id] = 1
         return state
 
+    def encode_ahead(self, state: SessionState, outgoing: Sequence[Outgoing]) -> None:
+        """Encode now a save that is coming (a hand-over prepared before its deadline): the
+        state's JSON and its rows' values, which are most of a save's work on the event loop.
+        A save of this very state with these very rows then only writes them; any other save
+        of the session encodes afresh (and forgets this)."""
+        self._ahead[state.session_id] = self._encoded(state, outgoing, {})
+
+    def _encode(
+        self, state: SessionState, outgoing: Sequence[Outgoing], stamps: dict[datetime, str | None]
+    ) -> _Encoded:
+        ahead = self._ahead.pop(state.session_id, None)
+        if ahead is not None and ahead.state is state and ahead.outgoing is outgoing:
+            return ahead
+        return self._encoded(state, outgoing, stamps)
+
+    @staticmethod
+    def _encoded(
+        state: SessionState, outgoing: Sequence[Outgoing], stamps: dict[datetime, str | None]
+    ) -> _Encoded:
+        """`stamps` keeps the text of each time already written: the hand-overs of one
+        instant share it."""
+        at = state.updated_at
+        stamp = stamps[at] if at in stamps else stamps.setdefault(at, to_db_time(at))
+        return _Encoded(
+            state,
+            outgoing,
+            state_json(state),
+            to_db_time(state.next_due()),
+            [outbox_values(item, stamp) for item in outgoing],
+        )
+
     async def save_state(self, state: SessionState, outgoing: Sequence[Outgoing] = ()) -> None:
         """The new state and the outbox rows of its effects, atomically, in one trip to the
         writer (so a burst of hand-overs shares its group commits); only over the version
         this process holds, else `StaleSession` and nothing is written."""
         session_id = state.session_id
         expected = self._expected(session_id)
-        params = (
-            state.model_dump_json(),
-            to_db_time(state.next_due()),
-            session_id,
-            expected,
-        )
-        rows = [outbox_values(item, state.updated_at) for item in outgoing]
+        encoded = self._encode(state, outgoing, {})
+        params = (encoded.state_json, encoded.next_due, session_id, expected)
+        rows = encoded.rows
 
         def save(tx: SyncTx) -> bool:
             changed = tx.execute(
@@ -112,7 +155,7 @@ class SessionRepository:
             if changed != 1:
                 return False
             if rows:
-                tx.executemany(OUTBOX_INSERT, rows)
+                insert_outbox_rows(tx, rows)
             return True
 
         if not await self.db.run(save, single=not rows):
@@ -125,26 +168,28 @@ class SessionRepository:
     ) -> set[int]:
         """Many sessions' new states and their outbox rows (the hand-overs of deadlines that
         fell together) in one unit of one group commit: one statement per SAVE_CHUNK
-        sessions and one for all their rows, rather than a statement and a wait per session.
-        Each is a compare-and-set of its own, as in `save_state`; returns the ids of those
-        whose copy was stale, for which nothing was written."""
+        sessions and one per OUTBOX_CHUNK rows, rather than a statement and a wait per
+        session. Each is a compare-and-set of its own, as in `save_state`; returns the ids of
+        those whose copy was stale, for which nothing was written."""
         stale = {state.session_id for state, _ in saves if state.session_id not in self._versions}
-        held = [(state, outgoing) for state, outgoing in saves if state.session_id not in stale]
+        stamps: dict[datetime, str | None] = {}
+        held = [
+            self._encode(state, outgoing, stamps)
+            for state, outgoing in saves
+            if state.session_id not in stale
+        ]
         if not held:
             return stale
         updates = [
             (
-                state.session_id,
-                state.model_dump_json(),
-                to_db_time(state.next_due()),
-                self._versions[state.session_id],
+                item.state.session_id,
+                item.state_json,
+                item.next_due,
+                self._versions[item.state.session_id],
             )
-            for state, _ in held
+            for item in held
         ]
-        rows = {
-            state.session_id: [outbox_values(item, state.updated_at) for item in outgoing]
-            for state, outgoing in held
-        }
+        rows = {item.state.session_id: item.rows for item in held}
 
         def save(tx: SyncTx) -> set[int]:
             saved: set[int] = set()
@@ -156,8 +201,7 @@ class SessionRepository:
             written = [
                 row for session_id, own in rows.items() if session_id in saved for row in own
             ]
-            if written:
-                tx.executemany(OUTBOX_INSERT, written)
+            insert_outbox_rows(tx, written)
             return saved
 
         saved = await self.db.run(save)
@@ -196,7 +240,7 @@ class SessionRepository:
                 "UPDATE sessions SET state = ?, next_due = NULL, ended_at = ?, end_reason = ?,"
                 " version = version + 1 WHERE id = ? AND version = ? AND ended_at IS NULL",
                 (
-                    state.model_dump_json(),
+                    state_json(state),
                     to_db_time(state.ended_at or now),
                     state.end_reason,
                     state.session_id,

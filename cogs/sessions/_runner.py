@@ -102,7 +102,11 @@ class SessionRunner:
 
     async def load(self) -> None:
         self.bot.timers.register(
-            TIMER_KIND, self._on_due, rearm=self.resume, together=self._on_due_together
+            TIMER_KIND,
+            self._on_due,
+            rearm=self.resume,
+            together=self._on_due_together,
+            prepare=self._prepare_due,
         )
         await self.keeper.cog_load()
         outbox = self.bot.outbox
@@ -551,6 +555,17 @@ class SessionRunner:
             else:
                 log.error("session %s: the timer failed", session_id, exc_info=outcome)
                 self._retry_later(session_id, now)
+
+    async def _prepare_due(self, coming: list[tuple[int, datetime]], now: datetime) -> None:
+        """Just before deadlines fall, their hand-overs are worked out, so that at the
+        deadline only the commit is left. Only sessions whose group is at hand: preparing
+        never waits for a query."""
+        prepared: list[tuple[int, datetime, Where]] = []
+        for session_id, at in coming:
+            group = self._group_cache.get(session_id)
+            if group is not None:
+                prepared.append((session_id, at, self.where(group, session_id)))
+        await self.service.prepare(prepared)
 
     def _retry_later(self, session_id: int, now: datetime) -> None:
         """Nothing was saved (the store failed, say): try again shortly rather than leave the

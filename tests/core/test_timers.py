@@ -449,3 +449,107 @@ async def test_registering_again_without_together_runs_each_on_its_own(
     timers.start()
     await settle()
     assert kind.batches == [] and sorted(kind.singles) == [1, 2]
+
+
+class Preparing(Together):
+    """A kind that is told of its deadlines ahead of them."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.prepared: list[tuple[list[tuple[int, datetime]], datetime]] = []
+
+    async def prepare(self, coming: list[tuple[int, datetime]], now: datetime) -> None:
+        self.prepared.append((list(coming), now))
+
+
+def wake(timers: TimerService, clock: Clock) -> None:
+    """The test's clock jumps; an overdue reminder makes the sleeping loop look again."""
+    timers.schedule("reminder", 99, clock.now - timedelta(seconds=1))
+
+
+async def test_a_preparing_kind_is_told_its_deadlines_a_lead_ahead_and_they_still_fall(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    kind = Preparing(clock)
+    lead = timedelta(seconds=2)
+    timers.register(
+        "handover", kind.handler, together=kind.together, prepare=kind.prepare, lead=lead
+    )
+    for ident in (1, 2):
+        timers.schedule("handover", ident, clock.at(10))
+    timers.schedule("handover", 3, clock.at(30))
+    assert len(timers) == 3, "preparations are not deadlines"
+    timers.start()
+    await settle()
+    assert kind.prepared == [], "not yet: 10 s away"
+
+    clock.move_to(8)
+    wake(timers, clock)
+    await settle()
+    assert kind.prepared == [([(1, clock.at(10)), (2, clock.at(10))], clock.at(8))]
+    assert kind.batches == [] and kind.singles == [], "the deadlines themselves wait"
+
+    clock.move_to(10)
+    wake(timers, clock)
+    await settle()
+    assert kind.batches == [[1, 2]]
+
+    clock.move_to(28)
+    wake(timers, clock)
+    await settle()
+    assert kind.prepared[1:] == [([(3, clock.at(30))], clock.at(28))], "alone, on its own"
+    assert kind.singles == []
+
+
+async def test_a_moved_deadline_is_prepared_at_its_new_time_and_a_cleared_one_not_at_all(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    kind = Preparing(clock)
+    timers.register("handover", kind.handler, prepare=kind.prepare)  # the default lead: 1 s
+    timers.schedule("handover", 1, clock.at(10))
+    timers.schedule("handover", 1, clock.at(20))  # moved on (an extension)
+    timers.schedule("handover", 2, clock.at(10))
+    timers.schedule("handover", 2, None)  # cleared (paused)
+    timers.start()
+    clock.move_to(9)
+    wake(timers, clock)
+    await settle()
+    assert kind.prepared == []
+
+    clock.move_to(19)
+    wake(timers, clock)
+    await settle()
+    assert kind.prepared == [([(1, clock.at(20))], clock.at(19))]
+
+
+async def test_a_deadline_closer_than_the_lead_is_prepared_at_once_and_a_past_one_never(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    kind = Preparing(clock)
+    timers.register("handover", kind.handler, prepare=kind.prepare)
+    timers.start()
+    await settle()
+    timers.schedule("handover", 1, clock.at(0.5))
+    timers.schedule("handover", 2, clock.at(-5))  # overdue (the bot was down)
+    await settle()
+    assert kind.prepared == [([(1, clock.at(0.5))], clock.at(0))]
+    assert kind.singles == [2], "the overdue one falls at once, unprepared"
+
+
+async def test_unregistering_or_registering_without_prepare_stops_the_preparations(
+    clock: Clock, timers: TimerService, recorder: Recorder
+) -> None:
+    kind = Preparing(clock)
+    timers.register("handover", kind.handler, prepare=kind.prepare)
+    timers.schedule("handover", 1, clock.at(10))
+    timers.register("handover", kind.handler)  # again, without prepare
+    timers.register("other", kind.handler, prepare=kind.prepare)
+    timers.schedule("other", 2, clock.at(10))
+    timers.unregister("other")
+    timers.start()
+    clock.move_to(9.5)
+    wake(timers, clock)
+    await settle()
+    assert kind.prepared == []
+    assert timers.pending("handover", 1) == clock.at(10) and len(timers) == 1

@@ -4,7 +4,7 @@ the bot hands all of them over together (one call, one commit) and each exactly 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import discord
 from simcord import ChannelHandle, Env, MemberActor
@@ -137,3 +137,45 @@ async def test_deadlines_missed_while_down_are_handed_over_together_once(
             f"🎙️ {first.mention}",
         ], "the missed hand-over is announced once, after the restart"
         assert holder(env, bot.sessions, meeting) == first
+
+
+async def test_hand_overs_prepared_before_the_deadline_and_a_click_in_between(
+    simcord_env: Env,
+) -> None:
+    env = simcord_env
+    meetings = await programme(env)
+    bot = bot_of(env)
+    alpha, beta, gamma = meetings
+
+    # A second before the shared deadline the bot works out the three hand-overs; just then
+    # Alpha's speaker finishes early and moves on themselves. (Settling runs whatever falls
+    # due in the next few virtual seconds: held to a quarter of one here, it stops short of
+    # the deadline.)
+    settle_timeout, env.settle_timeout = env.settle_timeout, 0.25
+    await env.advance_time(119)
+    prepared_before = bot.sessions.prepared_used
+    lead, first, _ = alpha.people
+    assert [t.split(",")[0] for t in alpha.turns()] == [f"🎙️ {lead.mention}"], "not yet"
+    await lead.click(alpha.panel(), label="Next")
+    assert [t.split(",")[0] for t in alpha.turns()][-1] == f"🎙️ {first.mention}"
+    env.settle_timeout = settle_timeout
+    await env.advance_time(1)
+    await env.settle()
+
+    assert bot.sessions.prepared_used == prepared_before + 2, "Beta and Gamma, not Alpha"
+    for meeting in (alpha, beta, gamma):
+        speaker, nxt, _ = meeting.people
+        assert [t.split(",")[0] for t in meeting.turns()] == [
+            f"🎙️ {speaker.mention}",
+            f"🎙️ {nxt.mention}",
+        ], "each hand-over announced once: Alpha's by the click, not again at the deadline"
+        assert holder(env, bot.sessions, meeting) == nxt
+        assert named(nxt) in floor_line(meeting.panel())
+    deadlines = {
+        s.roster[0]: s.running.deadline
+        for s in map(bot.sessions.get, bot.sessions.live_ids())
+        if s is not None and s.running is not None
+    }
+    shared = deadlines[beta.people[0].id]
+    assert deadlines[gamma.people[0].id] == shared
+    assert deadlines[lead.id] == shared - timedelta(seconds=1), "Alpha's turn runs from the click"

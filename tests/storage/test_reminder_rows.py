@@ -50,7 +50,7 @@ async def test_a_schedule_reminder_is_recorded_with_its_row_or_not_at_all(
     assert len(await storage.outbox.pending(f"schedule:{group}")) == 1
 
     # A failure inside the transaction leaves neither the record nor the row.
-    broken = ("24h", Outgoing("schedule.reminder", "schedule:x", 10, {"bad": {1, 2}}))  # type: ignore[dict-item]
+    broken = ("24h", Outgoing("schedule.reminder", "schedule:x", 10, {"bad": object()}))
     later = START + timedelta(weeks=1)
     with pytest.raises(TypeError):
         await storage.schedules.claim_reminders(group, later, ("24h",), at, post=broken)

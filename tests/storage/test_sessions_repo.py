@@ -208,7 +208,7 @@ async def test_the_end_commits_the_feedback_request_and_its_rows_together(
     assert [r.kind for r in outgoing][-2:] == [SUMMARY, FEEDBACK]
 
     # A failure inside the transaction leaves neither the end, the request nor the rows.
-    bad = [*outgoing, Outgoing("x", "s", 10, {"not json": {1, 2}})]
+    bad = [*outgoing, Outgoing("x", "s", 10, {"not json": object()})]
     with pytest.raises(TypeError):
         await storage.sessions.finish(ended, group_id, {}, end_at, bad)
     assert await storage.feedback.request(state.session_id) is None
