@@ -4,11 +4,12 @@ Setup (not measured): a SQLite database with N groups of six and N live `standar
 13 minutes in (six check-in records, the first hot seat presenting), written in bulk; the
 database is closed and opened again by `storage.Storage` as at start-up.
 
-Re-arm is what `SessionsCog._resume_live_sessions` does, minus Discord:
+Re-arm is what `SessionRunner.resume` does, minus Discord (its loading and adopting with the
+collector paused and what they loaded frozen at the end, `core.collector.long_lived`):
 
 - `load+adopt+arm`: `storage.sessions.live()` (one query, each state parsed from JSON),
   `SessionService.adopt` and `TimerService.schedule` for each session. Target: < 1 s at 1,000.
-- `as the cog does it`: the same, plus what `_resume_live_sessions` loads before it reconciles
+- `as the cog does it`: the same, plus what `SessionRunner.resume` loads before it reconciles
   with Discord: every live session's group (`storage.groups.many`) and members
   (`storage.groups.member_ids`), one query each for all sessions (it used to make two queries
   per session). Target: <= 1 s at 5,000.
@@ -40,7 +41,10 @@ from bench.common import (
     next_session_id,
     rss_bytes,
 )
+from core import collector
+from core.session import Due
 from core.session.model import SessionState
+from core.session.outbox import Where
 from core.session.service import SessionService
 from core.timers import TimerService
 from storage import Storage
@@ -80,16 +84,30 @@ async def prepare(path: Path, count: int) -> int:
 
 
 async def rearm(storage: Storage, *, like_cog: bool) -> tuple[SessionService, TimerService]:
+    """As `SessionRunner.resume` loads, adopts and arms (`collector.long_lived()` included:
+    the caller unfreezes what it froze, `gc.unfreeze()`, before measuring or dropping it)."""
     service = SessionService(storage.sessions)
     timers = TimerService(now_utc)
-    rows = await storage.sessions.live()
-    if like_cog:
-        group_ids = [row.group_id for row in rows]
-        groups = await storage.groups.many(group_ids)
-        members = await storage.groups.member_ids(group_ids)
-        assert len(groups) == len(rows) and all(members.values())
+    with collector.long_lived():
+        rows = await storage.sessions.live()
+        if like_cog:
+            group_ids = [row.group_id for row in rows]
+            groups = await storage.groups.many(group_ids)
+            members = await storage.groups.member_ids(group_ids)
+            assert len(groups) == len(rows) and all(members.values())
+        for row in rows:
+            service.adopt(row.state, row.group_id)
+    wheres = {row.id: Where(row.id, row.group_id, row.guild_id, None, None) for row in rows}
+
+    async def due(session_id: int, now: datetime) -> None:
+        await service.command(session_id, Due(), now, where=wheres[session_id])
+
+    async def coming(items: list[tuple[int, datetime]], now: datetime) -> None:
+        await service.prepare([(session_id, at, wheres[session_id]) for session_id, at in items])
+
+    # Registered as the runner registers its kind: each deadline is armed with its preparation.
+    timers.register(KIND, due, prepare=coming)
     for row in rows:
-        service.adopt(row.state, row.group_id)
         timers.schedule(KIND, row.id, row.state.next_due())
     return service, timers
 
@@ -114,6 +132,8 @@ async def measure(count: int, folder: Path) -> dict[str, object]:
         started_rearm = time.perf_counter()
         service, timers = await rearm(storage, like_cog=False)
         rearm_seconds = time.perf_counter() - started_rearm
+        # The pause a full collection would take with them (the bot freezes them instead).
+        gc.unfreeze()
         gc.collect()
         rss_growth = rss_bytes() - rss_before
         assert len(service.live_ids()) == count and len(timers) == count
@@ -123,6 +143,7 @@ async def measure(count: int, folder: Path) -> dict[str, object]:
         started_cog = time.perf_counter()
         service, timers = await rearm(storage, like_cog=True)
         cog_seconds = time.perf_counter() - started_cog
+        gc.unfreeze()
         del service, timers
 
         gc.collect()
@@ -130,6 +151,7 @@ async def measure(count: int, folder: Path) -> dict[str, object]:
         try:
             baseline, _ = tracemalloc.get_traced_memory()
             service, timers = await rearm(storage, like_cog=False)
+            gc.unfreeze()
             gc.collect()
             held, peak = tracemalloc.get_traced_memory()
         finally:

@@ -9,14 +9,13 @@ session (`get`) and carries on from what is there.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from core import collector
 from core.errors import StaleSession, UserError
 from core.feedback import REMINDER_AFTER, feedback_closes_at
 from core.models import Note
@@ -352,7 +351,7 @@ class SessionRepository:
         # Thousands of states, every one of which lives on: the collector would trace them
         # again and again as they pile up (a third of the time at start-up). They are moved
         # out of its generations once start-up has re-armed (`MastermindBot.on_ready`).
-        with _collector_paused():
+        with collector.paused():
             return [self._hold(_session(row)) for row in rows]
 
     def _hold(self, session: SessionRow) -> SessionRow:
@@ -440,20 +439,6 @@ class SessionRepository:
             "SELECT user_id, joined_at FROM voice_joins WHERE channel_id = ?", (channel_id,)
         )
         return {int(row["user_id"]): require_time(row["joined_at"]) for row in rows}
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No garbage collection while a block builds many objects that all stay alive: each
-    collection would only trace the growing pile again. Whatever garbage the block leaves is
-    found by the next collection after it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 SAVE_CHUNK = 250

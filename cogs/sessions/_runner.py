@@ -38,6 +38,7 @@ from cogs.sessions._panel import (
 )
 from cogs.sessions._stick import MuteLedger, edit_mute, foreign_mute_changes
 from cogs.sessions._views import NoteModal, panel_view
+from core import collector
 from core.errors import StaleSession, UserError
 from core.models import Group
 from core.outbox import voice_key
@@ -581,23 +582,34 @@ class SessionRunner:
         The groups and their members are loaded for all sessions at once (three queries in
         all, not two per session), and each session is reconciled on its own: one failing
         keeps neither its timer nor the other sessions from being armed."""
-        rows = await self.bot.storage.sessions.live(self.bot.shard_set)
-        group_ids = [row.group_id for row in rows]
-        groups = await self.bot.storage.groups.many(group_ids)
-        members = await self.bot.storage.groups.member_ids(group_ids)
+        # Thousands of states, groups and member sets, all kept: loaded with no collection
+        # tracing them again and again, and then moved out of the collector's generations.
+        with collector.long_lived():
+            rows = await self.bot.storage.sessions.live(self.bot.shard_set)
+            group_ids = [row.group_id for row in rows]
+            groups = await self.bot.storage.groups.many(group_ids)
+            members = await self.bot.storage.groups.member_ids(group_ids)
+            for row in rows:
+                self.service.adopt(row.state, row.group_id)
+                group = groups.get(row.group_id)
+                if group is not None:
+                    self.keep_group(row.id, group)
         for row in rows:
-            self.service.adopt(row.state, row.group_id)
             group = groups.get(row.group_id)
             guild = self.bot.get_guild(row.guild_id)
-            if group is None or guild is None:
-                self.arm(row.state)
+            state = self.service.get(row.id)
+            if state is None:
                 continue
-            self.keep_group(row.id, group)
+            if group is None or guild is None:
+                self.arm(state)
+                continue
             try:
                 await self.keeper.recount(row.id)
                 if not guild.chunked:
                     await guild.chunk()
-                await self._reconcile(guild, group, row.state, members.get(group.id, set()))
+                # The state as it is now: an event of its voice channel may have come in while
+                # the sessions before it were reconciled.
+                await self._reconcile(guild, group, state, members.get(group.id, set()))
             except Exception:
                 log.exception("session %s: reconcile failed", row.id)
             current = self.service.get(row.id)
