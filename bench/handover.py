@@ -8,7 +8,10 @@ timers start. All N are adopted into one `SessionService` and armed in one `Time
 whose clock is the real `datetime.now(UTC)`.
 
 Each hand-over runs what the bot runs at a deadline (`SessionRunner._on_due`, or
-`_on_due_together` for the deadlines the timers hand out at once) minus Discord: apply
+`_on_due_together` for the deadlines the timers hand out at once) minus Discord, prepared a
+second before as the runner prepares it (`_prepare_due`: `SessionService.prepare` works out
+`Due` at the deadline with its rows, and the store encodes the save; `prepared_used` in the
+details counts those used): apply
 `Due()` through the service (per-session lock, pure transition, state persisted and
 committed with its outbox rows, in a group commit with whatever else arrives together, with
 `synchronous = FULL`; deadlines due together are saved as one unit), re-arm the timer, and,
