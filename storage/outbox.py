@@ -61,11 +61,7 @@ def insert_outbox_rows(tx: SyncTx, rows: Sequence[tuple[object, ...]]) -> None:
     one execution each."""
     for start in range(0, len(rows), OUTBOX_CHUNK):
         chunk = rows[start : start + OUTBOX_CHUNK]
-        if len(chunk) == 1:
-            tx.write(OUTBOX_INSERT, chunk[0])
-            continue
-        sql = _multi_row_insert(len(chunk))
-        tx.write(sql, [value for row in chunk for value in row])
+        tx.write(_multi_row_insert(len(chunk)), [value for row in chunk for value in row])
 
 
 @lru_cache(maxsize=8)

@@ -126,7 +126,9 @@ class SessionRepository:
         """`stamps` keeps the text of each time already written: the hand-overs of one
         instant share it."""
         at = state.updated_at
-        stamp = stamps[at] if at in stamps else stamps.setdefault(at, to_db_time(at))
+        stamp = stamps.get(at)
+        if stamp is None:
+            stamp = stamps[at] = to_db_time(at)
         return _Encoded(
             state,
             outgoing,
@@ -233,6 +235,7 @@ class SessionRepository:
         outbox rows of the summary and the feedback message."""
         ended = state.ended_at or now
         expected = self._expected(state.session_id)
+        self._ahead.pop(state.session_id, None)
         async with self.db.transaction() as conn:
             # First, so that a stale copy writes nothing at all (the block rolls back).
             changed = await conn.execute(

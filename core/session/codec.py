@@ -4,7 +4,7 @@ A state is saved after every transition, so its encoding is paid once per hand-o
 a thousand deadlines fall together it is a large share of the burst. msgspec encodes the
 state's dataclasses, enums, aware datetimes and integer-keyed dicts natively, byte for byte
 as `model_dump_json()` does (the property tests hold it to that for every state the machine
-reaches), in about a quarter of the time. Reading stays with pydantic, which validates.
+reaches), in about a third of the time. Reading stays with pydantic, which validates.
 """
 
 from __future__ import annotations
@@ -29,5 +29,5 @@ _encode = msgspec.json.Encoder(enc_hook=_fields).encode
 
 
 def state_json(state: SessionState) -> str:
-    """`state.model_dump_json()`, the same text, in about a quarter of the time."""
+    """`state.model_dump_json()`, the same text, in about a third of the time."""
     return _encode(state).decode()

@@ -34,6 +34,10 @@ class Meeting:
     def turns(self) -> list[str]:
         return [m.content for m in self.text.history() if "it's your turn" in m.content]
 
+    def announced(self) -> list[str]:
+        """Whom each turn announcement named, in order."""
+        return [turn.split(",")[0] for turn in self.turns()]
+
     def panel(self) -> discord.Message:
         title = f"{self.name} · session"
         return [m for m in self.text.history() if m.embeds and m.embeds[0].title == title][-1]
@@ -105,7 +109,7 @@ async def test_groups_meeting_at_the_same_minute_are_handed_over_together(
     assert batches == [sorted(bot.sessions.live_ids())] * 2
     for meeting in meetings:
         lead, first, _ = meeting.people
-        assert [t.split(",")[0] for t in meeting.turns()] == [
+        assert meeting.announced() == [
             f"🎙️ {lead.mention}",
             f"🎙️ {first.mention}",
         ]
@@ -132,7 +136,7 @@ async def test_deadlines_missed_while_down_are_handed_over_together_once(
 
     for meeting in meetings:
         lead, first, _ = meeting.people
-        assert [t.split(",")[0] for t in meeting.turns()] == [
+        assert meeting.announced() == [
             f"🎙️ {lead.mention}",
             f"🎙️ {first.mention}",
         ], "the missed hand-over is announced once, after the restart"
@@ -155,9 +159,9 @@ async def test_hand_overs_prepared_before_the_deadline_and_a_click_in_between(
     await env.advance_time(119)
     prepared_before = bot.sessions.prepared_used
     lead, first, _ = alpha.people
-    assert [t.split(",")[0] for t in alpha.turns()] == [f"🎙️ {lead.mention}"], "not yet"
+    assert alpha.announced() == [f"🎙️ {lead.mention}"], "not yet"
     await lead.click(alpha.panel(), label="Next")
-    assert [t.split(",")[0] for t in alpha.turns()][-1] == f"🎙️ {first.mention}"
+    assert alpha.announced()[-1] == f"🎙️ {first.mention}"
     env.settle_timeout = settle_timeout
     await env.advance_time(1)
     await env.settle()
@@ -165,7 +169,7 @@ async def test_hand_overs_prepared_before_the_deadline_and_a_click_in_between(
     assert bot.sessions.prepared_used == prepared_before + 2, "Beta and Gamma, not Alpha"
     for meeting in (alpha, beta, gamma):
         speaker, nxt, _ = meeting.people
-        assert [t.split(",")[0] for t in meeting.turns()] == [
+        assert meeting.announced() == [
             f"🎙️ {speaker.mention}",
             f"🎙️ {nxt.mention}",
         ], "each hand-over announced once: Alpha's by the click, not again at the deadline"
