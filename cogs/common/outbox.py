@@ -242,28 +242,35 @@ class Outbox:
             return
 
     async def _work(self, scope: str) -> None:
+        """Deliver the scope's pending rows in order. They are read together, once per
+        round: a hand-over's two rows cost one read, not one each and one more to find
+        nothing left. A row done or dropped meanwhile is refused at its claim and passed
+        over; rows written meanwhile come with a kick, which makes another round."""
         collapsed = False
         try:
             while True:
                 self._dirty.discard(scope)
-                row = await self.bot.storage.outbox.next_in(scope)
-                if row is None:
+                rows = await self.bot.storage.outbox.pending(scope)
+                if not rows:
                     if scope in self._dirty:
                         continue
                     return
-                if row.attempts and not collapsed:
+                if rows[0].attempts and not collapsed:
                     # A backlog behind a failed attempt: what later rows supersede goes first.
                     collapsed = True
                     await self._collapse_scope(scope)
                     continue
-                now = self.bot.clock()
-                if row.next_attempt_at > now and scope not in self._eager:
-                    self.bot.timers.schedule(TIMER_KIND, row.id, row.next_attempt_at)
-                    return
-                # New rows behind a row that waits for its retry: try it now rather than
-                # hold the new ones back for the rest of the backoff.
-                self._eager.discard(scope)
-                if not await self._deliver(row, now):
+                for row in rows:
+                    now = self.bot.clock()
+                    if row.next_attempt_at > now and scope not in self._eager:
+                        self.bot.timers.schedule(TIMER_KIND, row.id, row.next_attempt_at)
+                        return
+                    # New rows behind a row that waits for its retry: try it now rather than
+                    # hold the new ones back for the rest of the backoff.
+                    self._eager.discard(scope)
+                    if not await self._deliver(row, now):
+                        return
+                if scope not in self._dirty:
                     return
         finally:
             self._eager.discard(scope)

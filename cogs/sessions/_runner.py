@@ -654,9 +654,9 @@ class SessionRunner:
             if member_id in in_voice and not in_voice[member_id]
         ]
         if restore:
-            await self.bot.storage.outbox.add(
-                rows(self.where(group, state.session_id), restore), self.bot.clock()
-            )
+            where = self.where(group, state.session_id)
+            await self.bot.storage.outbox.add(rows(where, restore), self.bot.clock())
+            self.bot.outbox.kick(where.scope())
 
     async def end_for_archive(self, group: Group) -> None:
         state = self.service.session_for_group(group.id)

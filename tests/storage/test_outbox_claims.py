@@ -13,7 +13,7 @@ import pytest
 
 from bot import Settings, create_bot
 from cogs.common.outbox import TIMER_KIND, Delivery, Outbox
-from core.outbox import CLAIM_LEASE, RETENTION, Outgoing
+from core.outbox import CLAIM_LEASE, RETENTION, OutboxRow, Outgoing
 from core.shards import EVERY_SHARD, ShardSet
 from core.timers import TimerService
 from storage import Storage
@@ -170,3 +170,29 @@ async def test_prune_forgets_rows_finished_before_the_retention(
     assert await process.outbox.prune(NOW + timedelta(hours=1, seconds=1)) == 1
     assert await process.storage.outbox.get(recent) is None
     assert await process.storage.outbox.get(open_row) is not None
+
+
+async def test_a_scopes_rows_are_read_together_and_a_kick_meanwhile_makes_another_round(
+    databases: tuple[Storage, Storage],
+) -> None:
+    a = Process(databases[0], "a")
+    reads: list[str] = []
+    pending = a.storage.outbox.pending
+
+    async def counted(scope: str) -> list[OutboxRow]:
+        reads.append(scope)
+        return await pending(scope)
+
+    a.storage.outbox.pending = counted  # type: ignore[method-assign]
+    ids = await a.storage.outbox.add(items("s:1", 3), NOW)
+    a.hold = asyncio.Event()
+    await a.outbox.start()
+    await a.holding.wait()  # delivering the first of the three it read at once
+    late = await a.storage.outbox.add(items("s:1", 1), NOW)
+    a.outbox.kick("s:1")
+    a.hold_scope = "none"
+    a.hold.set()
+    await a.outbox.idle()
+
+    assert a.delivered == ids + late, "in order, the late row after the three"
+    assert reads.count("s:1") == 2, "one read for the three, one for the round the kick asked"
