@@ -21,7 +21,8 @@ How a feature uses it (the API):
    one, `"channel_id"`) in the payload, so a refusal can be reported to the right people.
 
 3. After the commit, `bot.outbox.kick(scope)` starts delivery (start-up delivers whatever is
-   left over by itself).
+   left over by itself). A worker reads its scope's pending rows once a round and goes
+   round again only for a kick: a row written without one waits for the next kick.
 
 4. The handler gets a `Delivery` and returns the id of the message it created (or None). A
    message create passes `nonce=delivery.nonce()` (`delivery.nonce(n)` for its n-th message),
