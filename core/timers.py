@@ -56,8 +56,9 @@ class TimerService:
         self._rearm_order: list[str] = []
         self._rearm_waits: dict[str, timedelta] = {}
         self._together: dict[str, ManyHandler] = {}
-        self._leads: dict[str, timedelta] = {}
-        """The kinds that prepare, and how far ahead of each deadline."""
+        self._leads: dict[str, tuple[timedelta, str]] = {}
+        """The kinds that prepare: how far ahead of each deadline, and their preparations'
+        own kind."""
         self._handlers[_REARM] = self._retry_rearm
 
     def register(
@@ -87,9 +88,14 @@ class TimerService:
             self._together.pop(kind, None)
         ahead = kind + _AHEAD
         if prepare is not None:
-            self._leads[kind] = lead
-            self._handlers[ahead] = self._one_ahead(kind, prepare)
-            self._together[ahead] = self._many_ahead(kind, prepare)
+            self._leads[kind] = (lead, ahead)
+            many = self._many_ahead(kind, prepare)
+            self._together[ahead] = many
+
+            async def one(ident: int, now: datetime) -> None:
+                await many([ident], now)
+
+            self._handlers[ahead] = one
         elif kind in self._leads:
             self._forget_ahead(kind)
         if rearm is not None:
@@ -122,14 +128,6 @@ class TimerService:
             if due is not None and due > now:
                 coming.append((ident, due))
         return coming
-
-    def _one_ahead(self, kind: str, prepare: Prepare) -> Handler:
-        async def one(ident: int, now: datetime) -> None:
-            coming = self._coming(kind, [ident], now)
-            if coming:
-                await prepare(coming, now)
-
-        return one
 
     def _many_ahead(self, kind: str, prepare: Prepare) -> ManyHandler:
         async def many(idents: list[int], now: datetime) -> None:
@@ -173,18 +171,19 @@ class TimerService:
     def schedule(self, kind: str, ident: int, due: datetime | None) -> None:
         """Set (or with None, clear) the one pending deadline of `(kind, ident)`."""
         key = (kind, ident)
-        lead = self._leads.get(kind)
+        prepared = self._leads.get(kind)
         if due is None:
             self._due.pop(key, None)
-            if lead is not None:
-                self._due.pop((kind + _AHEAD, ident), None)
+            if prepared is not None:
+                self._due.pop((prepared[1], ident), None)
             return
         if self._due.get(key) == due:
             return
         self._due[key] = due
-        if lead is not None:
+        if prepared is not None:
+            lead, ahead_kind = prepared
             # Pushed first: of the two falling in one pass, the preparation is launched first.
-            ahead = (kind + _AHEAD, ident)
+            ahead = (ahead_kind, ident)
             self._due[ahead] = due - lead
             self._push(ahead, due - lead)
         self._push(key, due)
